@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: label_studio_export
+short_description: Export one Label Studio project to a file on the node, atomically
+description:
+  - Exports the project found by its exact title in JSON_MIN (default), JSON or CSV through the API
+    and writes it to O(dest) via a temp file and a rename, mode 0600. The file is only rewritten
+    (and C(changed) only true) when the content differs.
+  - Label Studio keeps a copy of every API export under its data dir's C(export/) folder; given
+    O(data_dir), the module removes the copies this export created, so they do not pile up.
+version_added: "1.0.0"
+author: label-studio-study
+options:
+  project:
+    description: Exact title of the project.
+    type: str
+    required: true
+  dest:
+    description: File on the managed node to write.
+    type: path
+    required: true
+  format:
+    description: Label Studio export type.
+    type: str
+    choices: [JSON_MIN, JSON, CSV]
+    default: JSON_MIN
+  download_all_tasks:
+    description: Include tasks without annotations (Label Studio exports annotated tasks only by default).
+    type: bool
+    default: false
+  data_dir:
+    description: Label Studio's data dir on the node, to remove the export copies it leaves there.
+    type: path
+  url:
+    description: Base URL of Label Studio as seen from the managed node.
+    type: str
+    default: http://127.0.0.1:8080
+  token:
+    description: API token. Mutually exclusive with O(token_file).
+    type: str
+  token_file:
+    description: File on the managed node holding the API token.
+    type: path
+  timeout:
+    description: Seconds to wait for one API answer (large exports take a while).
+    type: int
+    default: 600
+  wait_seconds:
+    description: Seconds to keep retrying while the server is not reachable.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Export annotator1's annotations
+  label_studio_export:
+    project: "RRS: annotator1"
+    dest: /local/work/me/exports/20261127-annotator1.json
+    data_dir: /local/work/me/label-studio/data
+    token_file: ~/.local/state/label-studio/ls-0123456789/api_token
+"""
+
+RETURN = r"""
+project_id:
+  description: Id of the exported project.
+  returned: always
+  type: int
+tasks:
+  description: Number of tasks in the export (JSON formats; rows for CSV).
+  returned: always
+  type: int
+annotations:
+  description: Number of annotations in the export (JSON formats).
+  returned: always
+  type: int
+dest:
+  description: The written file.
+  returned: always
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
+                                                      LabelStudioError, client_from_module)
+from ansible.module_utils.label_studio_export_count import count_export
+from ansible.module_utils.label_studio_files import same_content, write_atomic
+
+
+def export_copies(data_dir, project_id):
+    """Files Label Studio's API export leaves in DATA_DIR/export for this project."""
+    folder = os.path.join(data_dir, "export")
+    prefix = "project-%d-at-" % project_id
+    try:
+        return {os.path.join(folder, n) for n in os.listdir(folder) if n.startswith(prefix)}
+    except OSError:
+        return set()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            project=dict(type="str", required=True),
+            dest=dict(type="path", required=True),
+            format=dict(type="str", default="JSON_MIN", choices=["JSON_MIN", "JSON", "CSV"]),
+            download_all_tasks=dict(type="bool", default=False),
+            data_dir=dict(type="path"),
+            **CONNECTION_ARGSPEC),
+        supports_check_mode=True, **CONNECTION_OPTIONS)
+    params = module.params
+    result = dict(changed=False, project_id=None, tasks=0, annotations=0, dest=params["dest"])
+    client = client_from_module(module)
+    try:
+        project = client.find_project(params["project"])
+        if project is None:
+            raise LabelStudioError("no project is titled exactly %r" % params["project"])
+        result["project_id"] = project["id"]
+        before = export_copies(params["data_dir"], project["id"]) if params["data_dir"] else set()
+        content = client.export(project["id"], params["format"], params["download_all_tasks"])
+        if params["data_dir"]:
+            for leftover in export_copies(params["data_dir"], project["id"]) - before:
+                os.unlink(leftover)
+        result.update(count_export(content, params["format"]))
+    except (LabelStudioError, ValueError, OSError) as err:
+        module.fail_json(msg="export of project %r: %s" % (params["project"], err), **result)
+
+    result["changed"] = not same_content(params["dest"], content)
+    if result["changed"] and not module.check_mode:
+        try:
+            write_atomic(params["dest"], content)
+        except (IOError, OSError) as err:
+            module.fail_json(msg="cannot write %s: %s" % (params["dest"], err), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

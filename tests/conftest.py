@@ -1,0 +1,68 @@
+"""Shared fixtures: one Label Studio environment per test run, deployed instances."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
+from support.net import free_port  # noqa: E402
+
+# Installing Label Studio takes ~20 s with uv and ~3 min with pip: do it once per run (and keep
+# it between runs on the same machine). World-readable so the SSH rig's unprivileged node
+# account can use the same environment.
+CACHE = Path(os.environ.get("LS_STUDY_TEST_CACHE", "/var/tmp/label-studio-study-tests"))
+
+
+@pytest.fixture(scope="session")
+def env_dir() -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    CACHE.chmod(0o755)
+    return CACHE / f"env-{DEFAULT_VERSION}"
+
+
+@pytest.fixture(scope="session")
+def make_instance(tmp_path_factory, env_dir):
+    """Factory for instances in fresh data dirs on free ports; all stopped at the end."""
+    made: list[Instance] = []
+
+    def make(**extra) -> Instance:
+        base = tmp_path_factory.mktemp("ls")
+        inst = Instance(data_dir=base / "data", port=free_port(), env_dir=env_dir,
+                        credentials_dir=base / "credentials", extra=extra)
+        made.append(inst)
+        return inst
+
+    yield make
+    for inst in made:
+        if inst.state_dir.exists():
+            inst.stop()
+
+
+@pytest.fixture(scope="session")
+def server(make_instance) -> Instance:
+    """One deployed, healthy instance shared by the module and study tests."""
+    inst = make_instance()
+    inst.deploy().assert_ok()
+    return inst
+
+
+@pytest.fixture(scope="session")
+def ssh_node(tmp_path_factory):
+    """An unprivileged account on a loopback sshd: the "cluster node" of the tests."""
+    from support.sshnode import start_node
+
+    workdir = tmp_path_factory.mktemp("sshnode")
+    control = workdir / "cp"
+    control.mkdir()
+    os.environ["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control)
+    node = start_node(workdir)
+    yield node
+    for sock in control.iterdir():
+        subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={sock}", "x"], capture_output=True)
+    node.close()

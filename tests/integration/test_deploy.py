@@ -1,0 +1,161 @@
+"""Deploy on this machine: private, supervised, idempotent (issue 2)."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import stat
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from support.net import free_port, listening_addresses
+from support.web import signup
+
+ADMIN_PASSWORD = "Vault-Supplied-Pw-8c1f"  # as if it came from Ansible Vault
+
+
+def label_studio_pids(inst) -> list[int]:
+    """Pids of processes whose command line runs this instance's label-studio start."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(part.endswith(b"label-studio") for part in cmd[:2]) and b"start" in cmd \
+                and str(inst.port).encode() in cmd:
+            pids.append(int(entry.name))
+    return pids
+
+
+def scan_cmdlines_for(secret: bytes, stop: threading.Event, hits: list) -> None:
+    while not stop.is_set():
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if secret in (entry / "cmdline").read_bytes():
+                        hits.append(entry.name)
+                except OSError:
+                    pass
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def deployed(make_instance):
+    """A fresh instance, deployed while every process's argv is watched for the password."""
+    inst = make_instance(label_studio_admin_password=ADMIN_PASSWORD)
+    stop, hits = threading.Event(), []
+    watcher = threading.Thread(target=scan_cmdlines_for, args=(ADMIN_PASSWORD.encode(), stop, hits))
+    watcher.start()
+    try:
+        run = inst.deploy()
+    finally:
+        stop.set()
+        watcher.join()
+    run.assert_ok()
+    inst.first_run, inst.argv_hits = run, hits
+    return inst
+
+
+def test_health_answers(deployed):
+    assert deployed.health()
+
+
+def test_listens_on_loopback_only(deployed):
+    assert listening_addresses(deployed.port) == {"127.0.0.1"}
+
+
+def test_signup_needs_the_invite_link(deployed):
+    assert signup(deployed.url, "stranger@example.org", "Str4nger-pw!") == 403
+    invite = deployed.api("GET", "/api/invite")["token"]
+    assert signup(deployed.url, "invited@example.org", "Inv1ted-pw!", invite) == 200
+
+
+def test_private_modes(deployed):
+    for path in (deployed.data_dir, deployed.data_dir / "logs", deployed.state_dir,
+                 deployed.credentials_dir):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    for path in [deployed.data_dir / "label_studio.sqlite3", *deployed.state_dir.iterdir(),
+                 *deployed.credentials_dir.iterdir(), *(deployed.data_dir / "logs").iterdir()]:
+        if path.is_file():
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_service_environment_is_clean_and_quiet(deployed):
+    (pid,) = label_studio_pids(deployed)
+    env = dict(item.split(b"=", 1) for item in
+               Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if b"=" in item)
+    for name, value in {b"SENTRY_DSN": b"", b"FRONTEND_SENTRY_DSN": b"",
+                        b"COLLECT_ANALYTICS": b"false", b"LATEST_VERSION_CHECK": b"false",
+                        b"LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": b"true",
+                        b"LABEL_STUDIO_BASE_DATA_DIR": str(deployed.data_dir).encode()}.items():
+        assert env.get(name) == value, name
+    for unprefixed in (b"HOST", b"PORT", b"DEBUG", b"USERNAME", b"PASSWORD"):
+        assert unprefixed not in env
+
+
+def test_admin_password_never_leaks(deployed):
+    assert deployed.argv_hits == [], "admin password seen in a process's argv"
+    assert ADMIN_PASSWORD not in deployed.first_run.output
+    for log in (deployed.data_dir / "logs").iterdir():
+        assert ADMIN_PASSWORD.encode() not in log.read_bytes(), log
+    # The admin can log in with it: it really is the password in use.
+    assert deployed.api("GET", "/api/current-user/whoami")["email"] == "admin@label-studio.local"
+
+
+def test_second_run_and_check_mode_change_nothing(deployed):
+    deployed.deploy().assert_unchanged()
+    deployed.deploy(check=True, diff=True).assert_unchanged()
+
+
+def test_kill_9_is_healed_by_supervisor(deployed):
+    (pid,) = label_studio_pids(deployed)
+    os.kill(pid, 9)
+    start = time.monotonic()
+    while time.monotonic() - start < 10:
+        new = label_studio_pids(deployed)
+        if new and new != [pid] and deployed.health():
+            break
+        time.sleep(0.2)
+    assert deployed.health(), "not healthy 10 s after kill -9"
+    assert re.search(r"RUNNING\s+pid \d+", deployed.supervisorctl("status", "label-studio").stdout)
+
+
+def test_stop_and_start_again(deployed):
+    run = deployed.deploy({"label_studio_state": "stopped"}).assert_ok()
+    assert run.changed > 0
+    assert not deployed.health() and listening_addresses(deployed.port) == set()
+    assert deployed.name not in subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+    assert not label_studio_pids(deployed)
+    deployed.deploy({"label_studio_state": "stopped"}).assert_unchanged()
+    deployed.deploy().assert_ok()
+    assert deployed.health()
+    cron = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+    assert f"@reboot {deployed.state_dir}/start-supervisord" in cron
+
+
+def test_busy_port_is_refused(make_instance):
+    inst = make_instance()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", inst.port))
+        squatter.listen()
+        run = inst.deploy()
+    assert run.returncode != 0
+    assert f"Port {inst.port} on 127.0.0.1 is already in use" in run.output
+    assert not inst.health()
+
+
+def test_config_change_restarts_through_handler(deployed):
+    (before,) = label_studio_pids(deployed)
+    run = deployed.deploy({"label_studio_extra_env": {"LABEL_STUDIO_EXAMPLE_SETTING": "1"}}).assert_ok()
+    assert "Reload supervisord with the new configuration" in run.output
+    assert deployed.health()
+    (after,) = label_studio_pids(deployed)
+    assert after != before
+    deployed.deploy().assert_ok()  # back to the plain configuration

@@ -1,0 +1,90 @@
+"""A Label Studio instance deployed by the project's own playbook, for tests."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .playbook import PlaybookRun, run_playbook
+
+DEFAULT_VERSION = "1.23.2"
+
+
+def instance_name(data_dir: str) -> str:
+    """Same derivation as roles/label_studio_instance/defaults/main.yml."""
+    return "ls-" + hashlib.sha1(data_dir.encode()).hexdigest()[:10]
+
+
+@dataclass
+class Instance:
+    data_dir: Path
+    port: int
+    env_dir: Path
+    credentials_dir: Path
+    extra: dict = field(default_factory=dict)
+    home: Path = field(default_factory=lambda: Path(os.path.expanduser("~")))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def name(self) -> str:
+        return instance_name(str(self.data_dir))
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / ".local/state/label-studio" / self.name
+
+    @property
+    def token(self) -> str:
+        return (self.credentials_dir / "api_token").read_text().strip()
+
+    @property
+    def admin_password(self) -> str:
+        return (self.credentials_dir / "admin_password").read_text().strip()
+
+    @property
+    def extra_vars(self) -> dict:
+        return {
+            "label_studio_data_dir": str(self.data_dir),
+            "label_studio_port": self.port,
+            "label_studio_env_dir": str(self.env_dir),
+            "label_studio_credentials_dir": str(self.credentials_dir),
+            **self.extra,
+        }
+
+    def playbook(self, playbook: str, more: dict | None = None, **kwargs) -> PlaybookRun:
+        return run_playbook(playbook, {**self.extra_vars, **(more or {})}, **kwargs)
+
+    def deploy(self, more: dict | None = None, **kwargs) -> PlaybookRun:
+        return self.playbook("deploy.yml", more, **kwargs)
+
+    def stop(self) -> PlaybookRun:
+        return self.deploy({"label_studio_state": "stopped"})
+
+    def supervisorctl(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.env_dir / "bin/supervisorctl"), "-c",
+                               str(self.state_dir / "supervisord.conf"), *args],
+                              capture_output=True, text=True)
+
+    def api(self, method: str, path: str, body=None, token: str | None = None):
+        """A raw API call (the tests' own, independent of module_utils)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers={
+            "Authorization": "Token " + (token or self.token), "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def health(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/health", timeout=2) as resp:
+                return b'"UP"' in resp.read()
+        except (urllib.error.URLError, OSError):
+            return False
