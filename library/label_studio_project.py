@@ -134,7 +134,7 @@ def main():
     except (LabelStudioError, ValueError) as err:
         module.fail_json(msg="project %r: %s" % (params["title"], err), **result)
 
-    result.update(project_id=project["id"] if project else None, created=plan.create,
+    result.update(project_id=project["id"] if project else None, created=bool(plan.create),
                   updated_fields=sorted(plan.update))
     result["changed"] = plan.changed
     if module._diff:

@@ -114,6 +114,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
                                                       LabelStudioError, client_from_module)
 from ansible.module_utils.label_studio_config import referenced_fields
+from ansible.module_utils.label_studio_lock import project_lock
 from ansible.module_utils.label_studio_task_keys import existing_records
 from ansible.module_utils.label_studio_task_plan import (key_of, plan_import, task_data,
                                                          validate_tasks)
@@ -163,9 +164,20 @@ def main():
         mutually_exclusive=CONNECTION_OPTIONS["mutually_exclusive"] + [("tasks", "src")],
         required_one_of=CONNECTION_OPTIONS["required_one_of"] + [("tasks", "src")])
     params = module.params
-    key = params["key"]
     result = dict(changed=False, project_id=None, added=0, present=0, removed=0, key_source=None)
     client = client_from_module(module)
+    try:
+        # Read the existing keys and import under one lock, so no other import slips in between.
+        with project_lock(params["url"], params["project"]):
+            import_tasks(module, client, result)
+    except RuntimeError as err:
+        module.fail_json(msg=str(err), **result)
+    module.exit_json(**result)
+
+
+def import_tasks(module, client, result):
+    params = module.params
+    key = params["key"]
     try:
         tasks = load_tasks(params)
         project = client.find_project(params["project"])
@@ -198,7 +210,7 @@ def main():
         result["diff"] = {"before_header": params["project"], "after_header": params["project"],
                           "prepared": describe(plan, key)}
     if not plan.changed or module.check_mode:
-        module.exit_json(**result)
+        return
     try:
         size = max(1, params["chunk_size"])
         for start in range(0, len(plan.add), size):
@@ -208,7 +220,6 @@ def main():
     except LabelStudioError as err:
         module.fail_json(msg="project %r: %s (re-run to finish: tasks already imported are "
                          "recognised by %s)" % (params["project"], err, key), **result)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ __metaclass__ = type
 
 from ansible.module_utils.label_studio_config import normalize_label_config
 
+# Label Studio's project model limits titles to 50 characters (1.6.0 and 1.23.x).
+MAX_TITLE = 50
+
 
 class ProjectPlan:
     def __init__(self, create=None, update=None, delete=False, diff=None):
@@ -29,6 +32,9 @@ def _shown(project):
 def plan_project(project, title, label_config, description, state):
     """Compare the existing project (API dict or None) with the wanted one."""
     before = _shown(project)
+    if len(title) > MAX_TITLE:
+        raise ValueError("the title is %d characters long; Label Studio allows at most %d"
+                         % (len(title), MAX_TITLE))
     if state == "absent":
         return ProjectPlan(delete=bool(project), diff={"before": before, "after": {}})
     if label_config is not None:

@@ -14,8 +14,8 @@ from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
 from support.net import free_port  # noqa: E402
 
 # Installing Label Studio takes ~20 s with uv and ~3 min with pip: do it once per run (and keep
-# it between runs on the same machine). World-readable so the SSH rig's unprivileged node
-# account can use the same environment.
+# it between runs on the same machine). World-readable and built on Debian's /usr/bin/python3
+# (see support/instance.py) so the SSH rig's unprivileged node account can use it too.
 CACHE = Path(os.environ.get("LS_STUDY_TEST_CACHE", "/var/tmp/label-studio-study-tests"))
 
 
@@ -23,7 +23,7 @@ CACHE = Path(os.environ.get("LS_STUDY_TEST_CACHE", "/var/tmp/label-studio-study-
 def env_dir() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     CACHE.chmod(0o755)
-    return CACHE / f"env-{DEFAULT_VERSION}"
+    return CACHE / f"env-{DEFAULT_VERSION}-system-python"
 
 
 @pytest.fixture(scope="session")

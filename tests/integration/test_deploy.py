@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.net import free_port, listening_addresses
+from support.net import listening_addresses
 from support.web import signup
 
 ADMIN_PASSWORD = "Vault-Supplied-Pw-8c1f"  # as if it came from Ansible Vault

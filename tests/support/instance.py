@@ -56,6 +56,9 @@ class Instance:
             "label_studio_port": self.port,
             "label_studio_env_dir": str(self.env_dir),
             "label_studio_credentials_dir": str(self.credentials_dir),
+            # Debian's interpreter: the SSH rig's unprivileged account can run it (root's pyenv
+            # lives under /root, 0700), so every test shares one environment.
+            "label_studio_python": "/usr/bin/python3",
             **self.extra,
         }
 

@@ -1,0 +1,233 @@
+"""label_studio_project / label_studio_tasks / label_studio_export against a real server (issue 3)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from support.modules import module_command, module_env, run_module
+from support.playbook import REPO
+
+CONFIG = (REPO / "files/study/label-config.xml").read_text()
+SMALL_CONFIG = ("<View><Text name='reference0' value='$impression'/>"
+                "<Labels name='omissions' toName='reference0'><Label value='1a'/></Labels>"
+                "<TextArea name='remarks' toName='reference0'/></View>")
+
+
+def conn(server) -> dict:
+    return {"url": server.url, "token_file": str(server.credentials_dir / "api_token")}
+
+
+def report(key: int) -> dict:
+    return {"study_id": key, "batch": "batch2", "impression": f"No acute process {key}.",
+            "candidate0": "No acute cardiopulmonary process.", "candidate1": "Stable.",
+            "candidate2": "Mild atelectasis.", "candidate3": "Unchanged.",
+            "order": ["wgsum", "bertabs", "wgsum+cl", "gsum_thresholding"]}
+
+
+def module_pids(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f"AnsiballZ_{name}".encode() in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            pass
+    return pids
+
+
+def project_tasks(server, pid: int) -> list[dict]:
+    answer = server.api("GET", f"/api/tasks/?project={pid}&page_size=100000&fields=task_only&include=id,data")
+    return answer["tasks"]
+
+
+@pytest.fixture
+def project(server, request):
+    """A fresh project with the study's label config; deleted afterwards."""
+    title = f"test: {request.node.name}"[-50:]  # Label Studio's limit
+    res = run_module("label_studio_project", {"title": title, "label_config": CONFIG, **conn(server)})
+    assert res["changed"] and res["project_id"], {k: v for k, v in res.items()}
+    yield title, res["project_id"]
+    run_module("label_studio_project", {"title": title, "state": "absent", **conn(server)})
+
+
+def test_project_lifecycle_with_check_and_diff(server, tmp_path):
+    title, args = "test: lifecycle", {"title": "test: lifecycle", **conn(server)}
+    config_file = tmp_path / "config.xml"
+    config_file.write_text(SMALL_CONFIG)
+    would = run_module("label_studio_project", {**args, "label_config": str(config_file)}, check=True, diff=True)
+    assert would["changed"] and would["created"] and would["project_id"] is None
+    assert not [p for p in server.api("GET", "/api/projects/?page_size=1000")["results"] if p["title"] == title]
+
+    created = run_module("label_studio_project", {**args, "label_config": str(config_file)})
+    assert created["changed"] and created["created"]
+    pid = created["project_id"]
+    again = run_module("label_studio_project", {**args, "label_config": SMALL_CONFIG.replace("><", ">\n<")})
+    assert not again["changed"] and again["project_id"] == pid
+
+    new_config = SMALL_CONFIG.replace("value='1a'", "value='1b'")
+    preview = run_module("label_studio_project", {**args, "label_config": new_config}, check=True, diff=True)
+    assert preview["changed"] and preview["updated_fields"] == ["label_config"]
+    printed = preview["printed"].splitlines()
+    # Long values are folded over several lines by the YAML result format.
+    assert any(line.startswith("-") and "1a" in line for line in printed)
+    assert any(line.startswith("+") and "1b" in line for line in printed)
+    assert "1a" in server.api("GET", f"/api/projects/{pid}/")["label_config"]
+
+    updated = run_module("label_studio_project", {**args, "label_config": new_config})
+    assert updated["changed"] and "1b" in server.api("GET", f"/api/projects/{pid}/")["label_config"]
+
+    gone = run_module("label_studio_project", {**args, "state": "absent"})
+    assert gone["changed"]
+    assert not run_module("label_studio_project", {**args, "state": "absent"})["changed"]
+
+
+def test_duplicate_titles_fail_naming_both_ids(server):
+    ids = [server.api("POST", "/api/projects/", {"title": "test: twin", "label_config": SMALL_CONFIG})["id"]
+           for _ in range(2)]
+    try:
+        res = run_module("label_studio_project", {"title": "test: twin", "label_config": SMALL_CONFIG, **conn(server)})
+        assert res["failed"] and f"ids {ids[0]}, {ids[1]}" in res["msg"]
+    finally:
+        for pid in ids:
+            server.api("DELETE", f"/api/projects/{pid}/")
+
+
+def test_config_rejected_because_annotations_use_it(server):
+    title = "test: used config"
+    pid = run_module("label_studio_project", {"title": title, "label_config": SMALL_CONFIG, **conn(server)})["project_id"]
+    try:
+        server.api("POST", f"/api/projects/{pid}/import", [{"study_id": 1, "impression": "Clear lungs."}])
+        (task,) = project_tasks(server, pid)
+        server.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": [{
+            "from_name": "omissions", "to_name": "reference0", "type": "labels",
+            "value": {"start": 0, "end": 5, "text": "Clear", "labels": ["1a"]}}]})
+        dropped = "<View><Text name='reference0' value='$impression'/><TextArea name='remarks' toName='reference0'/></View>"
+        res = run_module("label_studio_project", {"title": title, "label_config": dropped, **conn(server)})
+        assert res["failed"] and "incompatible" in res["msg"], res["msg"]
+        assert "omissions" in server.api("GET", f"/api/projects/{pid}/")["label_config"]
+    finally:
+        server.api("DELETE", f"/api/projects/{pid}/")
+
+
+def test_broken_config_fails_clearly_and_creates_nothing(server):
+    res = run_module("label_studio_project", {"title": "test: broken", "label_config": "<View><Text></View>", **conn(server)})
+    assert res["failed"] and "not well-formed XML" in res["msg"]
+    assert not [p for p in server.api("GET", "/api/projects/?page_size=1000")["results"] if p["title"] == "test: broken"]
+
+
+@pytest.mark.parametrize("use_database", [False, True], ids=["api-keys", "database-keys"])
+def test_import_500_twice_gives_500(server, project, tmp_path, use_database):
+    title, pid = project
+    src = tmp_path / "tasks.json"
+    src.write_text(json.dumps([report(k) for k in range(1, 501)]))
+    args = {"project": title, "src": str(src), **conn(server)}
+    if use_database:
+        args["database"] = str(server.data_dir / "label_studio.sqlite3")
+    preview = run_module("label_studio_tasks", args, check=True, diff=True)
+    assert preview["changed"] and preview["added"] == 500 and project_tasks(server, pid) == []
+    assert "+ 500 task(s): study_id 1, 2, 3" in preview["printed"]
+    first = run_module("label_studio_tasks", args)
+    assert first["changed"] and (first["added"], first["present"]) == (500, 0)
+    second = run_module("label_studio_tasks", args)
+    assert not second["changed"] and (second["added"], second["present"]) == (0, 500)
+    assert second["key_source"] == ("database" if use_database else "api")
+    keys = [t["data"]["study_id"] for t in project_tasks(server, pid)]
+    assert sorted(keys) == list(range(1, 501))
+
+
+def test_invalid_task_250_imports_nothing(server, project, tmp_path):
+    title, pid = project
+    tasks = [report(k) for k in range(1, 501)]
+    del tasks[249]["candidate2"]
+    src = tmp_path / "tasks.json"
+    src.write_text(json.dumps(tasks))
+    res = run_module("label_studio_tasks", {"project": title, "src": str(src), **conn(server)})
+    assert res["failed"]
+    assert "task 250 (study_id 250) lacks field 'candidate2' that the label config shows" in res["msg"]
+    assert project_tasks(server, pid) == []
+
+
+def test_interrupted_import_then_rerun_gives_exactly_the_set(server, project, tmp_path):
+    title, pid = project
+    src = tmp_path / "tasks.json"
+    src.write_text(json.dumps([report(k) for k in range(1, 501)]))
+    args = {"project": title, "src": str(src), "chunk_size": 10, **conn(server)}
+    proc = subprocess.Popen(module_command("label_studio_tasks", args), cwd=REPO, env=module_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.api("GET", f"/api/projects/{pid}/")["task_number"] < 50:
+        time.sleep(0.05)
+    # Ansible runs the module in a worker of its own session: kill the module's process itself.
+    for module_pid in module_pids("label_studio_tasks"):
+        os.kill(module_pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = server.api("GET", f"/api/projects/{pid}/")["task_number"]
+    assert 0 < partial < 500, f"the kill did not land midway ({partial} tasks)"
+    rerun = run_module("label_studio_tasks", args)
+    assert rerun["added"] == 500 - rerun["present"] and rerun["present"] >= partial
+    keys = [t["data"]["study_id"] for t in project_tasks(server, pid)]
+    assert sorted(keys) == list(range(1, 501))
+
+
+def test_purge_refuses_annotated_and_removes_strays(server, project):
+    title, pid = project
+    base = {"project": title, **conn(server)}
+    run_module("label_studio_tasks", {**base, "tasks": [report(k) for k in (1, 2, 3)]})
+    by_key = {t["data"]["study_id"]: t["id"] for t in project_tasks(server, pid)}
+    server.api("POST", f"/api/tasks/{by_key[3]}/annotations/", {"result": [], "was_cancelled": True})
+    refused = run_module("label_studio_tasks", {**base, "tasks": [report(1)], "purge": True})
+    assert refused["failed"] and "study_id 3" in refused["msg"]
+    assert len(project_tasks(server, pid)) == 3
+    purged = run_module("label_studio_tasks", {**base, "tasks": [report(1), report(3)], "purge": True})
+    assert purged["changed"] and purged["removed"] == 1
+    assert sorted(t["data"]["study_id"] for t in project_tasks(server, pid)) == [1, 3]
+
+
+def test_missing_project_and_bad_token_and_unreachable_server_fail_clearly(server, tmp_path):
+    res = run_module("label_studio_tasks", {"project": "test: nowhere", "tasks": [report(1)], **conn(server)})
+    assert res["failed"] and "no project is titled exactly 'test: nowhere'" in res["msg"]
+    bad = tmp_path / "bad_token"
+    bad.write_text("not-the-token-0000000000")
+    res = run_module("label_studio_tasks", {"project": "x", "tasks": [report(1)], "url": server.url,
+                                            "token_file": str(bad)})
+    assert res["failed"] and "rejected the API token" in res["msg"]
+    res = run_module("label_studio_export", {"project": "x", "dest": str(tmp_path / "e.json"),
+                                             "url": "http://127.0.0.1:9", "wait_seconds": 1,
+                                             "token_file": str(bad)})
+    assert res["failed"] and "not reachable at http://127.0.0.1:9" in res["msg"]
+
+
+def test_export_round_trip(server, project, tmp_path):
+    title, pid = project
+    run_module("label_studio_tasks", {"project": title, "tasks": [report(k) for k in (11, 12, 13)], **conn(server)})
+    by_key = {t["data"]["study_id"]: t["id"] for t in project_tasks(server, pid)}
+    server.api("POST", f"/api/tasks/{by_key[11]}/annotations/", {"result": [
+        {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
+         "value": {"start": 0, "end": 8, "text": "No acute", "labels": ["1a omission: finding/interpretation"]}},
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["4"]}}]})
+    server.api("POST", f"/api/tasks/{by_key[12]}/annotations/", {"result": [
+        {"from_name": "candidate1-errors", "to_name": "candidate1", "type": "choices",
+         "value": {"choices": ["4 incorrect severity"]}}]})
+    dest = tmp_path / "export.json"
+    args = {"project": title, "dest": str(dest), "data_dir": str(server.data_dir), **conn(server)}
+    copies_before = set(os.listdir(server.data_dir / "export"))
+    first = run_module("label_studio_export", args)
+    assert first["changed"] and (first["tasks"], first["annotations"]) == (2, 2)
+    assert oct(dest.stat().st_mode & 0o777) == "0o600"
+    records = json.loads(dest.read_text())
+    assert {r["study_id"] for r in records} == {11, 12}
+    by_study = {r["study_id"]: r for r in records}
+    assert by_study[11]["candidate0-labels-omissions"][0]["labels"] == ["1a omission: finding/interpretation"]
+    assert by_study[12]["candidate1-errors"] == "4 incorrect severity"
+    assert set(os.listdir(server.data_dir / "export")) == copies_before, "export copies left behind"
+    assert not run_module("label_studio_export", args)["changed"]
+    all_tasks = run_module("label_studio_export", {**args, "format": "JSON", "download_all_tasks": True,
+                                                   "dest": str(tmp_path / "full.json")})
+    assert (all_tasks["tasks"], all_tasks["annotations"]) == (3, 2)

@@ -1,0 +1,40 @@
+"""Run one of the project's modules for real, through `ansible` (ad hoc) on localhost."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .playbook import REPO
+
+
+def module_command(name: str, args: dict, check: bool = False, diff: bool = False) -> list[str]:
+    cmd = ["ansible", "localhost", "-c", "local", "-m", name, "-a", json.dumps(args)]
+    return cmd + (["--check"] if check else []) + (["--diff"] if diff else [])
+
+
+def module_env(tree_dir: str | None = None) -> dict:
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    if tree_dir:
+        # ansible-core's own `tree` callback writes each host's result as JSON.
+        env.update(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.tree",
+                   ANSIBLE_CALLBACK_TREE_DIR=tree_dir)
+    return env
+
+
+def run_module(name: str, args: dict, check: bool = False, diff: bool = False) -> dict:
+    """The module's result dict (with 'failed' and 'msg' on failure). Secrets go in files, not args."""
+    with tempfile.TemporaryDirectory() as tree:
+        proc = subprocess.run(module_command(name, args, check, diff), cwd=REPO, env=module_env(tree),
+                              capture_output=True, text=True, timeout=900)
+        result_file = Path(tree) / "localhost"
+        if not result_file.exists():
+            raise AssertionError(f"no result from ansible: {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
+        result = json.loads(result_file.read_text())
+    result["rc"] = proc.returncode
+    # What the user sees, including the printed --diff (the tree callback drops "diff").
+    result["printed"] = proc.stdout
+    result["failed"] = proc.returncode != 0  # the tree callback drops the "failed" flag
+    return result

@@ -1,0 +1,53 @@
+import pytest
+
+from ansible.module_utils.label_studio_client import LabelStudioError, exact_title_matches, single_project
+from ansible.module_utils.label_studio_config import LabelConfigError
+from ansible.module_utils.label_studio_project_plan import plan_project
+
+CONFIG = "<View><Text name='t' value='$impression'/></View>"
+PROJECTS = [{"id": 1, "title": "RRS: annotator1", "label_config": CONFIG, "description": ""},
+            {"id": 2, "title": "RRS: annotator10", "label_config": CONFIG, "description": ""},
+            {"id": 3, "title": "rrs: annotator1", "label_config": CONFIG, "description": ""}]
+
+
+def test_exact_title_not_substring_nor_case_insensitive():
+    assert [p["id"] for p in exact_title_matches(PROJECTS, "RRS: annotator1")] == [1]
+    assert single_project(PROJECTS, "RRS: annotator2") is None
+
+
+def test_duplicate_titles_fail_naming_ids():
+    with pytest.raises(LabelStudioError, match=r"2 projects are titled 'X' \(ids 4, 7\)"):
+        single_project([{"id": 7, "title": "X"}, {"id": 4, "title": "X"}], "X")
+
+
+def test_create_when_missing():
+    plan = plan_project(None, "T", CONFIG, None, "present")
+    assert plan.create == {"title": "T", "label_config": CONFIG} and plan.changed
+    assert plan.diff["before"] == {} and plan.diff["after"]["label_config"] == CONFIG
+
+
+def test_same_config_with_other_whitespace_is_no_change():
+    plan = plan_project(PROJECTS[0], "RRS: annotator1", CONFIG.replace("<Text", "\n  <Text"), None, "present")
+    assert not plan.changed
+
+
+def test_changed_config_and_description_are_updates_with_diff():
+    new = CONFIG.replace("$impression", "$candidate0")
+    plan = plan_project(PROJECTS[0], "RRS: annotator1", new, "d", "present")
+    assert plan.update == {"label_config": new, "description": "d"}
+    assert plan.diff["before"]["label_config"] == CONFIG and plan.diff["after"]["label_config"] == new
+
+
+def test_absent():
+    assert plan_project(PROJECTS[0], "x", None, None, "absent").delete
+    assert not plan_project(None, "x", None, None, "absent").changed
+
+
+def test_broken_config_fails_before_any_write():
+    with pytest.raises(LabelConfigError):
+        plan_project(PROJECTS[0], "RRS: annotator1", "<View><Text></View>", None, "present")
+
+
+def test_too_long_title_is_refused_before_any_write():
+    with pytest.raises(ValueError, match="51 characters long; Label Studio allows at most 50"):
+        plan_project(None, "x" * 51, CONFIG, None, "present")
