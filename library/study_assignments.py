@@ -1,0 +1,259 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""Ansible module: the assignment sheet as each annotator's tasks, validated (controller side)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: study_assignments
+short_description: Validate the assignment sheet and compute each annotator's tasks
+description:
+  - Reads the study's report records (a JSON array) and its assignment sheet (the first worksheet
+    of an xlsx file with the columns C(id), C(batch) and C(a1) .. C(aN)) on the controller, and
+    returns, for the requested batch or batches, the tasks each annotator gets.
+  - A report goes to the annotators named in its row's C(a) cells; C(all) means every annotator in
+    O(annotators). A task is the report record without C(id) (Label Studio overwrites a data field
+    called C(id) in JSON_MIN exports), plus O(key) (the report id) and C(batch).
+  - >-
+    Validates everything before writing anything and reports every problem at once, each naming
+    the file, the row as Excel shows it (the header is row 1) and the column, for example
+    "assignments.xlsx row 7, column C (a1): unknown annotator 'anotator2'; did you mean
+    'annotator2'?". Checked are missing columns, duplicate report ids, ids not in O(reports),
+    unknown annotator names, the same annotator twice on one report (also through C(all)),
+    a batch with no annotator or annotators with no batch, a requested batch that is not in the
+    sheet, and reports missing a field that O(label_config) shows. The whole sheet is checked,
+    whatever O(batch) asks for.
+  - Optionally writes the per-annotator task files C({batch}-{annotator}-tasks.json) into
+    O(task_files_dir) for the record, as the original study did.
+  - Run it on the controller (delegated to C(localhost), or in a play on C(localhost)); it needs
+    the Python package openpyxl there.
+version_added: "1.0.0"
+author:
+  - Label Studio study automation
+options:
+  reports:
+    description:
+      - Path of the report records, a JSON array of objects with at least an C(id).
+    type: path
+    required: true
+  assignments:
+    description:
+      - Path of the assignment sheet (xlsx). Its first worksheet is read; row 1 is the header.
+      - Columns are found by header, case-insensitive, in any order; other columns are ignored.
+    type: path
+    required: true
+  label_config:
+    description:
+      - Path of the Label Studio label config (XML). Every C($field) it shows must be present in
+        every report that is in a batch. Omit to skip that check.
+    type: path
+  annotators:
+    description:
+      - The study's annotators, each a name or a dict with C(name) (and C(email), ignored here).
+      - Names are matched exactly; C(all) in the sheet means all of them.
+    type: list
+    elements: raw
+    required: true
+  batch:
+    description:
+      - The batch to compute, as named in the sheet's C(batch) column, or C(all) for every batch
+        in the sheet.
+    type: str
+    required: true
+  key:
+    description:
+      - Task data field that carries the report id.
+    type: str
+    default: study_id
+  task_files_dir:
+    description:
+      - Directory for the task files C({batch}-{annotator}-tasks.json), one per batch and
+        annotator with at least one task. Created C(0700) if missing; files are written
+        atomically with mode C(0600) and only when their content differs.
+      - Omit to write nothing.
+    type: path
+attributes:
+  check_mode:
+    description: Computes and validates everything and reports which task files would change; writes nothing.
+    support: full
+  diff_mode:
+    description: Shows, per task file that would change, its number of tasks before and after.
+    support: full
+notes:
+  - The module never talks to Label Studio; import the returned tasks with C(label_studio_tasks).
+  - The returned tasks hold the report text. Do not print them (avoid C(-v) output of this task
+    in shared logs) when the reports are credentialed data.
+seealso:
+  - module: study_generate_assignments
+"""
+
+EXAMPLES = r"""
+- name: Compute batch2's tasks and keep the task files
+  study_assignments:
+    reports: "{{ study_reports }}"
+    assignments: "{{ study_assignments }}"
+    label_config: "{{ study_label_config }}"
+    annotators: "{{ study_annotators }}"
+    batch: batch2
+    task_files_dir: "{{ study_task_files_dir }}"
+  delegate_to: localhost
+  run_once: true
+  register: study_plan
+
+- name: Every batch in the sheet, validation only
+  study_assignments:
+    reports: files/study/reports.json
+    assignments: files/study/assignments.xlsx
+    annotators: [annotator1, annotator2, annotator3]
+    batch: all
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+batches:
+  description: The batch names computed (O(batch), or every batch in sheet order for C(all)).
+  returned: success
+  type: list
+  elements: str
+  sample: [batch0, batch1, batch2]
+tasks_by_annotator:
+  description:
+    - Per annotator, the task data of every requested batch, batch by batch in sheet order.
+      Every annotator is present, with an empty list if the batches give them nothing.
+  returned: success
+  type: dict
+  sample:
+    annotator1:
+      - {study_id: 50848467, batch: batch2, "findings+bg": "...", impression: "...",
+         order: [wgsum, bertabs, wgsum+cl, gsum_thresholding], candidate0: "...",
+         candidate1: "...", candidate2: "...", candidate3: "..."}
+counts:
+  description: Number of tasks per batch and annotator.
+  returned: success
+  type: dict
+  sample: {batch2: {annotator1: 50, annotator2: 50}}
+task_files:
+  description: The task files for the requested batches, whether each changed (or would change).
+  returned: when O(task_files_dir) is set
+  type: list
+  elements: dict
+  sample: [{path: artifacts/tasks/batch2-annotator1-tasks.json, tasks: 50, changed: true}]
+"""
+
+import json
+import os
+
+from ansible.module_utils.atomic_files import file_differs, write_atomic
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
+from ansible.module_utils.study_assignments import (
+    StudyDataError, format_problems, load_study, plan_tasks, render_task_file, resolve_batches,
+    task_counts, task_file_name, tasks_by_annotator)
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def required_fields(path):
+    """Fields the label config shows, or ([], problem) when it cannot be used."""
+    if not path:
+        return [], []
+    try:
+        with open(path, "rb") as handle:
+            return referenced_fields(handle.read().decode("utf-8")), []
+    except (IOError, OSError) as err:
+        return [], ["label_config %s: cannot read it: %s" % (path, err)]
+    except (LabelConfigError, UnicodeDecodeError) as err:
+        return [], ["label_config %s: %s" % (path, err)]
+
+
+def existing_task_count(path):
+    """Tasks in an existing task file, for the diff (None when absent or unreadable)."""
+    try:
+        with open(path, "rb") as handle:
+            return len(json.loads(handle.read().decode("utf-8")))
+    except (IOError, OSError, ValueError, TypeError):
+        return None
+
+
+def sync_task_files(module, directory, plan, names, batches):
+    """Write the changed task files (not in check mode); return (task_files, diff)."""
+    files = []
+    before = []
+    after = []
+    for batch in batches:
+        for name in names:
+            tasks = plan[batch][name]
+            if not tasks:
+                continue
+            path = os.path.join(directory, task_file_name(batch, name))
+            content = render_task_file(tasks).encode("utf-8")
+            changed = file_differs(path, content, PRIVATE_FILE)
+            files.append({"path": path, "tasks": len(tasks), "changed": changed,
+                          "content": content})
+            if changed:
+                old = existing_task_count(path)
+                before.append("%s: %s\n" % (path, "absent" if old is None else "%d tasks" % old))
+                after.append("%s: %d tasks\n" % (path, len(tasks)))
+    if not module.check_mode and any(item["changed"] for item in files):
+        if not os.path.isdir(directory):
+            os.makedirs(directory, PRIVATE_DIR)
+            os.chmod(directory, PRIVATE_DIR)  # makedirs' mode is subject to the umask
+        for item in files:
+            if item["changed"]:
+                write_atomic(item["path"], item["content"], PRIVATE_FILE)
+    for item in files:
+        del item["content"]
+    return files, {"before": "".join(before), "after": "".join(after),
+                   "before_header": directory, "after_header": directory}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            reports=dict(type="path", required=True),
+            assignments=dict(type="path", required=True),
+            label_config=dict(type="path"),
+            annotators=dict(type="list", elements="raw", required=True),
+            batch=dict(type="str", required=True),
+            key=dict(type="str", default="study_id", no_log=False),
+            task_files_dir=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    fields, problems = required_fields(params["label_config"])
+    try:
+        sheet, reports_by_id, names, study_problems = load_study(
+            params["assignments"], params["reports"], params["annotators"], params["key"], fields)
+    except StudyDataError as err:
+        module.fail_json(msg=str(err))
+    problems.extend(study_problems)
+    batches = []
+    if not sheet.problems:
+        batches, batch_problems = resolve_batches(sheet, params["batch"])
+        problems.extend(batch_problems)
+    if problems:
+        module.fail_json(msg=format_problems(problems))
+
+    plan = plan_tasks(sheet, reports_by_id, names, batches, params["key"])
+    result = dict(
+        changed=False,
+        batches=batches,
+        counts=task_counts(plan),
+        tasks_by_annotator=tasks_by_annotator(plan, names, batches),
+    )
+    if params["task_files_dir"]:
+        files, diff = sync_task_files(module, params["task_files_dir"], plan, names, batches)
+        result["task_files"] = files
+        result["changed"] = any(item["changed"] for item in files)
+        if module._diff and result["changed"]:
+            result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The controller-side study modules through real ansible-playbook runs (no Label Studio needed).
+
+study_assignments: task files written once, private, unchanged on re-run, nothing in check mode,
+nothing at all when the sheet has errors. generate-assignments.yml: writes a balanced batch,
+refuses the same batch again, writes nothing in check mode.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+import textwrap
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from support.playbook import REPO, run_playbook
+
+NAMES = ["annotator%d" % n for n in range(1, 7)]
+
+PLAN_PLAYBOOK = """\
+- name: Plan the study's tasks
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Compute and record the tasks
+      study_assignments:
+        reports: "{{ reports }}"
+        assignments: "{{ assignments }}"
+        label_config: "{{ label_config }}"
+        annotators: "{{ annotators }}"
+        batch: "{{ batch }}"
+        task_files_dir: "{{ task_files_dir }}"
+      register: plan
+    - name: Show the counts
+      ansible.builtin.debug:
+        var: plan.counts
+"""
+
+
+@pytest.fixture
+def study(tmp_path):
+    """Copies of the example study in tmp_path and the variables pointing at them."""
+    for name in ("reports.json", "assignments.xlsx", "label-config.xml"):
+        shutil.copy(REPO / "files/study" / name, tmp_path / name)
+    playbook = tmp_path / "plan.yml"
+    playbook.write_text(PLAN_PLAYBOOK)
+    return {
+        "playbook": str(playbook),
+        "vars": {"reports": str(tmp_path / "reports.json"),
+                 "assignments": str(tmp_path / "assignments.xlsx"),
+                 "label_config": str(tmp_path / "label-config.xml"),
+                 "annotators": list(NAMES),
+                 "task_files_dir": str(tmp_path / "tasks"),
+                 "batch": "all"},
+        "dir": tmp_path,
+    }
+
+
+def counts(run):
+    """The plan.counts block the debug task prints (YAML result format, see ansible.cfg)."""
+    match = re.search(r"^( +)plan\.counts:\n((?:\1 .*\n)+)", run.output, re.M)
+    assert match, run.output[-3000:]
+    return yaml.safe_load(textwrap.dedent(match.group(2)))
+
+
+def test_task_files_written_once_private_and_unchanged_on_rerun(study):
+    tasks = Path(study["vars"]["task_files_dir"])
+    check = run_playbook(study["playbook"], study["vars"], check=True, diff=True).assert_ok()
+    assert check.changed == 1 and not tasks.exists()
+    assert "batch2-annotator4-tasks.json: absent" in check.output
+
+    first = run_playbook(study["playbook"], study["vars"]).assert_ok()
+    assert first.changed == 1
+    assert counts(first) == {"batch0": dict.fromkeys(NAMES, 10), "batch1": dict.fromkeys(NAMES, 10),
+                             "batch2": dict.fromkeys(NAMES, 50)}
+    assert stat.S_IMODE(tasks.stat().st_mode) == 0o700
+    files = sorted(path.name for path in tasks.iterdir())
+    assert files == sorted("%s-%s-tasks.json" % (b, n) for b in ("batch0", "batch1", "batch2")
+                           for n in NAMES)
+    for path in tasks.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    batch2 = json.loads((tasks / "batch2-annotator3-tasks.json").read_text())
+    assert len(batch2) == 50 and all(t["batch"] == "batch2" and "id" not in t for t in batch2)
+    assert {"study_id", "impression", "candidate0", "order", "findings+bg"} <= set(batch2[0])
+
+    run_playbook(study["playbook"], study["vars"]).assert_unchanged()
+    run_playbook(study["playbook"], study["vars"], check=True, diff=True).assert_unchanged()
+
+
+def test_one_batch_only(study):
+    run = run_playbook(study["playbook"], dict(study["vars"], batch="batch1")).assert_ok()
+    assert counts(run) == {"batch1": dict.fromkeys(NAMES, 10)}
+    assert len(list(Path(study["vars"]["task_files_dir"]).iterdir())) == 6
+
+
+def test_bad_sheet_fails_with_every_problem_and_writes_nothing(study):
+    path = study["vars"]["assignments"]
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    sheet["C30"] = "anotator2"          # unknown, close to annotator2
+    sheet["A40"] = sheet["A41"].value   # duplicate id
+    sheet["D2"] = "annotator1"          # already included by 'all' in C2
+    workbook.save(path)
+
+    run = run_playbook(study["playbook"], study["vars"])
+    assert run.returncode != 0
+    assert "3 problems in the study data (nothing was written)" in run.output
+    assert "assignments.xlsx row 2, column D (a2): annotator1 is already included by 'all' in " \
+           "column C (a1)" in run.output
+    assert "row 30, column C (a1): unknown annotator 'anotator2'; did you mean 'annotator2'?" \
+        in run.output
+    assert "row 41, column A (id): report %s is listed again (first in row 40)" \
+        % sheet["A41"].value in run.output
+    assert not Path(study["vars"]["task_files_dir"]).exists()
+
+
+def test_unknown_batch_is_named(study):
+    run = run_playbook(study["playbook"], dict(study["vars"], batch="training"))
+    assert run.returncode != 0
+    assert "no row has batch 'training' (batches in the sheet: batch0, batch1, batch2)" in run.output
+
+
+def generate_vars(study, **more):
+    return {"study_assignments": study["vars"]["assignments"],
+            "study_reports": study["vars"]["reports"], **more}
+
+
+def test_generate_assignments_playbook_writes_once_then_refuses(study):
+    sheet = Path(study["vars"]["assignments"])
+    original = sheet.read_bytes()
+    params = generate_vars(study, batch="batch3", size=20, per_report=3, seed="5")
+
+    check = run_playbook("playbooks/generate-assignments.yml", params, check=True, diff=True)
+    check.assert_ok()
+    assert sheet.read_bytes() == original
+    assert not list(study["dir"].glob("assignments.backup-*"))
+    assert re.search(r"\+row \d+: \d+ batch3 annotator\d, annotator\d, annotator\d", check.output)
+
+    first = run_playbook("playbooks/generate-assignments.yml", params).assert_ok()
+    assert first.changed == 1
+    loads = {name: int(n) for name, n in re.findall(r"(annotator\d): (\d+)", first.output)}
+    assert loads == dict.fromkeys(NAMES, 10)
+    backups = list(study["dir"].glob("assignments.backup-*.xlsx"))
+    assert len(backups) == 1 and backups[0].read_bytes() == original
+
+    # The planned batch is importable: study_assignments finds it with 10 tasks each.
+    plan = run_playbook(study["playbook"], dict(study["vars"], batch="batch3")).assert_ok()
+    assert counts(plan) == {"batch3": dict.fromkeys(NAMES, 10)}
+
+    again = run_playbook("playbooks/generate-assignments.yml", params)
+    assert again.returncode != 0
+    assert "batch 'batch3' already exists" in again.output
+    assert len(list(study["dir"].glob("assignments.backup-*.xlsx"))) == 1
+
+
+def test_generate_assignments_playbook_usage_message(study):
+    run = run_playbook("playbooks/generate-assignments.yml", generate_vars(study, batch="batch3"))
+    assert run.returncode != 0
+    assert "usage: ansible-playbook playbooks/generate-assignments.yml -e batch=NAME" in run.output
