@@ -1,0 +1,439 @@
+# -*- coding: utf-8 -*-
+"""Turn per-annotator Label Studio exports into one tidy table (pure functions, no server).
+
+Input is Label Studio's full JSON export of each annotator's project, taken with all tasks
+(`download_all_tasks=true`, or an export snapshot, whose default is all tasks): a list of tasks,
+each `{"id": <task id>, "data": {...}, "annotations": [...], "drafts": [...], ...}`, and each
+annotation `{"id", "completed_by": <user id>, "result": [...], "was_cancelled", "created_at",
+"updated_at", "lead_time", ...}`. The full format is read rather than JSON_MIN because JSON_MIN
+drops skipped annotations (and with them whole skip-only tasks) and cannot tell a single-choice
+answer from a text answer without the label config.
+
+The annotator NAME comes from the project the annotation lives in (one project per annotator),
+never from the account: one annotator may use two accounts. The report id comes from the task
+data field `key` (study_id), never from Label Studio's task id.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import xml.etree.ElementTree as ET
+
+# One row per labelled span / chosen choice / text answer; plus one "none" row for a submitted
+# annotation that yields no such row, and one "skipped" row per skipped annotation, so an
+# annotation never disappears from the table.
+ROW_COLUMNS = (
+    "study_id", "batch", "annotator", "annotator_email", "annotator_user_id",
+    "control", "kind", "value", "start", "end", "span_text",
+    "task_id", "annotation_id", "created_at", "updated_at", "lead_time",
+)
+
+# Tasks of an annotator's project without any submitted annotation ("missing" is not "no errors").
+# drafts: how many unsubmitted drafts the task has (the annotator started but did not submit).
+UNANNOTATED_COLUMNS = ("study_id", "batch", "annotator", "task_id", "status", "drafts")
+
+UNANNOTATED = "unannotated"
+SKIPPED_ONLY = "skipped only"
+
+# Result item type (full JSON) -> row kind.
+_KIND_OF_TYPE = {
+    "labels": "span",
+    "hypertextlabels": "span",
+    "paragraphlabels": "span",
+    "choices": "choice",
+    "textarea": "text",
+}
+# Label config tag -> row kind (JSON_MIN carries no result type, so the config says what a key is).
+_KIND_OF_TAG = {
+    "Labels": "span",
+    "HyperTextLabels": "span",
+    "ParagraphLabels": "span",
+    "Choices": "choice",
+    "TextArea": "text",
+}
+# Links between regions carry no label of their own; JSON_MIN drops them too.
+_IGNORED_TYPES = ("relation",)
+
+# What a JSON_MIN record holds besides the task data and the controls.
+_JSON_MIN_META = ("id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time")
+
+
+class AnnotationTableError(ValueError):
+    """An export cannot be turned into the table; the message names annotator, task, annotation."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Users
+
+
+def user_emails(users):
+    """{user id: email} from GET /api/users/ (a list of user objects) or an {id: email} mapping.
+
+    JSON object keys are strings, so "7" and 7 both mean user 7.
+    """
+    emails = {}
+    if isinstance(users, dict):
+        items = list(users.items())
+    elif isinstance(users, list):
+        items = []
+        for index, user in enumerate(users):
+            if not isinstance(user, dict) or "id" not in user or "email" not in user:
+                raise AnnotationTableError(
+                    "item %d must be an object with \"id\" and \"email\"" % index)
+            items.append((user["id"], user["email"]))
+    else:
+        raise AnnotationTableError(
+            "must be a list of {id, email} objects (GET /api/users/) or an {id: email} mapping")
+    for user_id, email in items:
+        number = _as_user_id(user_id)
+        if number is None:
+            raise AnnotationTableError("%r is not a user id (an integer)" % (user_id,))
+        if email is not None and not isinstance(email, str):
+            raise AnnotationTableError("the email of user %d must be a string" % number)
+        emails[number] = email or None
+    return emails
+
+
+def _as_user_id(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Full JSON export -> tables
+
+
+def build_tables(exports, emails, key="study_id"):
+    """Rows of the merged table and of the unannotated-task table, both in a fixed order.
+
+    exports: list of (annotator name, full JSON export records), in the order the tables list
+    the annotators. emails: {user id: email} (see user_emails). key: the task data field that holds
+    the report id. Raises AnnotationTableError for anything it cannot read, before returning
+    anything, so a caller writes all or nothing.
+    """
+    _check_annotators(exports)
+    rows = []
+    unannotated = []
+    for position, (annotator, records) in enumerate(exports):
+        if not isinstance(records, list):
+            raise AnnotationTableError(
+                "%s: the export must be a JSON list of tasks, not %s" % (annotator, type(records).__name__))
+        for index, task in enumerate(records):
+            task_id, where, data, annotations = _read_task(task, annotator, index)
+            study_id = _study_id(data, key, where)
+            batch = data.get("batch")
+            common = {"study_id": study_id, "batch": batch, "annotator": annotator, "task_id": task_id}
+            submitted = 0
+            skipped = 0
+            for annotation in annotations:
+                made = _annotation_rows(annotation, common, emails, where)
+                rows.extend((position, row) for row in made)
+                if made[0]["kind"] == "skipped":
+                    skipped += 1
+                else:
+                    submitted += 1
+            if not submitted:
+                drafts = task.get("drafts") or []
+                unannotated.append((position, dict(
+                    common,
+                    status=SKIPPED_ONLY if skipped else UNANNOTATED,
+                    drafts=len(drafts) if isinstance(drafts, list) else 0,
+                )))
+    return (_ordered(rows, _row_order, ROW_COLUMNS),
+            _ordered(unannotated, _task_order, UNANNOTATED_COLUMNS))
+
+
+def unknown_user_ids(rows):
+    """User ids in the rows that the users map did not know (the email column is empty)."""
+    return sorted({row["annotator_user_id"] for row in rows
+                   if row["annotator_user_id"] is not None and not row["annotator_email"]})
+
+
+def annotator_summary(rows, unannotated):
+    """{annotator: counts} for the module's return value (numbers only, no report text)."""
+    summary = {}
+
+    def entry(name):
+        return summary.setdefault(name, {"rows": 0, "annotations": 0, "skipped": 0, "unannotated_tasks": 0})
+
+    seen = set()
+    for row in rows:
+        item = entry(row["annotator"])
+        item["rows"] += 1
+        if (row["annotator"], row["annotation_id"]) in seen:
+            continue
+        seen.add((row["annotator"], row["annotation_id"]))
+        item["skipped" if row["kind"] == "skipped" else "annotations"] += 1
+    for task in unannotated:
+        entry(task["annotator"])["unannotated_tasks"] += 1
+    return summary
+
+
+def _check_annotators(exports):
+    seen = set()
+    for annotator, _records in exports:
+        if not isinstance(annotator, str) or not annotator.strip():
+            raise AnnotationTableError("every export needs an annotator name, got %r" % (annotator,))
+        if annotator in seen:
+            raise AnnotationTableError("annotator %s is listed twice" % annotator)
+        seen.add(annotator)
+
+
+def _read_task(task, annotator, index):
+    """(task id, where, data, annotations) of one full-export task, or a message naming it."""
+    if not isinstance(task, dict):
+        raise AnnotationTableError("%s: item #%d of the export is not a task object" % (annotator, index))
+    task_id = task.get("id")
+    if not isinstance(task_id, int) or isinstance(task_id, bool):
+        raise AnnotationTableError("%s: item #%d of the export has no task id (\"id\")" % (annotator, index))
+    where = "%s: task %d" % (annotator, task_id)
+    data = task.get("data")
+    annotations = task.get("annotations")
+    if not isinstance(data, dict) or not isinstance(annotations, list):
+        # JSON_MIN handed in by mistake would otherwise read as "every task unannotated".
+        hint = ""
+        if "annotation_id" in task or "annotator" in task:
+            hint = " (this is a JSON_MIN export; the merge reads the full JSON export)"
+        raise AnnotationTableError(
+            "%s: not a full JSON export task: needs a \"data\" object and an \"annotations\" list%s"
+            % (where, hint))
+    return task_id, where, data, annotations
+
+
+def _study_id(data, key, where):
+    value = data.get(key)
+    if value is None or value == "" or isinstance(value, (bool, dict, list)):
+        raise AnnotationTableError(
+            "%s: data field %r (the report id) is missing or empty" % (where, key))
+    return value
+
+
+def _annotation_rows(annotation, common, emails, where):
+    if not isinstance(annotation, dict) or not isinstance(annotation.get("id"), int):
+        raise AnnotationTableError("%s: an annotation without an id" % where)
+    where = "%s, annotation %d" % (where, annotation["id"])
+    user_id, email = _author(annotation.get("completed_by"), emails, where)
+    base = dict(
+        common,
+        annotator_email=email,
+        annotator_user_id=user_id,
+        control=None, kind=None, value=None, start=None, end=None, span_text=None,
+        annotation_id=annotation["id"],
+        created_at=annotation.get("created_at"),
+        updated_at=annotation.get("updated_at"),
+        lead_time=annotation.get("lead_time"),
+    )
+    if annotation.get("was_cancelled"):
+        # A skip is not a submission: whatever was drawn before skipping is not an answer.
+        return [dict(base, kind="skipped")]
+    result = annotation.get("result")
+    if result is None:
+        result = []
+    if not isinstance(result, list):
+        raise AnnotationTableError("%s: \"result\" must be a list" % where)
+    rows = []
+    for position, item in enumerate(result):
+        rows.extend(_result_rows(item, base, "%s, result item %d" % (where, position)))
+    return rows or [dict(base, kind="none")]
+
+
+def _author(completed_by, emails, where):
+    # The full export gives the user id; some serializer options expand it to a user object.
+    if isinstance(completed_by, dict):
+        user_id = _as_user_id(completed_by.get("id"))
+        email = emails.get(user_id) or completed_by.get("email") or None
+        return user_id, email
+    user_id = _as_user_id(completed_by)
+    if user_id is None:
+        raise AnnotationTableError("%s: completed_by %r is not a user id" % (where, completed_by))
+    return user_id, emails.get(user_id)
+
+
+def _result_rows(item, base, where):
+    if not isinstance(item, dict):
+        raise AnnotationTableError("%s is not an object" % where)
+    item_type = str(item.get("type", "")).lower()
+    if item_type in _IGNORED_TYPES:
+        return []
+    kind = _KIND_OF_TYPE.get(item_type)
+    control = item.get("from_name")
+    if kind is None:
+        raise AnnotationTableError(
+            "%s (control %r): result type %r is not supported; supported: %s"
+            % (where, control, item.get("type"), ", ".join(sorted(_KIND_OF_TYPE))))
+    if not isinstance(control, str) or not control:
+        raise AnnotationTableError("%s has no from_name" % where)
+    value = item.get("value")
+    if not isinstance(value, dict):
+        raise AnnotationTableError("%s (control %s) has no \"value\" object" % (where, control))
+    return _value_rows(kind, control, value, base, where)
+
+
+def _value_rows(kind, control, value, base, where):
+    """Rows for one region/answer; `value` has the full export's shape."""
+    row = dict(base, control=control, kind=kind,
+               start=value.get("start"), end=value.get("end"))
+    if kind == "span":
+        row["span_text"] = value.get("text")
+        labels = _string_list(value.get("labels"), "labels", where, control)
+        # A region whose labels were all removed still marks text: keep it with an empty value.
+        return [dict(row, value=label) for label in labels] or [row]
+    if kind == "choice":
+        choices = _string_list(value.get("choices"), "choices", where, control)
+        return [dict(row, value=choice) for choice in choices]
+    texts = value.get("text")
+    if isinstance(texts, str):
+        texts = [texts]
+    return [dict(row, value=text) for text in _string_list(texts, "text", where, control)]
+
+
+def _string_list(values, field, where, control):
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise AnnotationTableError(
+            "%s (control %s): value.%s must be a list of strings" % (where, control, field))
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# Order: annotators as listed, then report id, task, annotation, then the answers by control.
+
+
+def _sortable(value):
+    # Ids may be numbers or strings; None sorts first; never compare a number with a string.
+    if value is None:
+        return (0, 0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, value, "")
+    return (2, 0, str(value))
+
+
+def _row_order(item):
+    position, row = item
+    return (position, _sortable(row["study_id"]), row["task_id"], _sortable(row["annotation_id"]),
+            _sortable(row["control"]), _sortable(row["kind"]), _sortable(row["start"]),
+            _sortable(row["end"]), _sortable(row["value"]), _sortable(row["span_text"]))
+
+
+def _task_order(item):
+    position, task = item
+    return (position, _sortable(task["study_id"]), task["task_id"])
+
+
+def _ordered(items, order, columns):
+    # Keys in column order too, so a row reads (and a DataFrame builds) like the table.
+    return [dict((column, row[column]) for column in columns)
+            for _position, row in sorted(items, key=order)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Peer check: Label Studio's own JSON_MIN export -> the same rows, where the format allows.
+#
+# JSON_MIN cannot provide:
+# - skipped annotations (dropped), hence no "skipped" rows, and a task whose only annotations are
+#   skips is missing altogether (neither annotated nor unannotated): no "skipped only" tasks;
+# - drafts (the unannotated table's drafts column is None);
+# - annotator_user_id when the export came from the CLI (annotator is the email there), and
+#   annotator_email when it came from the API (annotator is the user id) -- unless a users map
+#   fills the other one in;
+# - results of controls that are not in the label config (dropped by the converter), relations,
+#   and result item ids / to_name (not columns here).
+# It also lists a task with two annotations twice, newest first; the order here is our own.
+
+
+def controls_from_label_config(xml_text):
+    """{control name: row kind} for the span/choice/text controls of a label config."""
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError as err:
+        raise AnnotationTableError("the label config is not well-formed XML: %s" % err)
+    controls = {}
+    for element in root.iter():
+        kind = _KIND_OF_TAG.get(element.tag)
+        if kind and element.get("name"):
+            controls[element.get("name")] = kind
+    return controls
+
+
+def tables_from_json_min(exports, controls, emails=None, key="study_id"):
+    """(rows, unannotated) from JSON_MIN exports (API or `label-studio export PID JSON_MIN`).
+
+    exports: list of (annotator name, JSON_MIN records); controls: controls_from_label_config().
+    """
+    _check_annotators(exports)
+    emails = emails or {}
+    ids_by_email = {}
+    for user_id, email in emails.items():
+        ids_by_email.setdefault(email, []).append(user_id)
+    rows = []
+    unannotated = []
+    for position, (annotator, records) in enumerate(exports):
+        if not isinstance(records, list):
+            raise AnnotationTableError("%s: the JSON_MIN export must be a JSON list" % annotator)
+        for index, record in enumerate(records):
+            if not isinstance(record, dict) or not isinstance(record.get("id"), int):
+                raise AnnotationTableError("%s: record #%d has no task id" % (annotator, index))
+            where = "%s: task %d" % (annotator, record["id"])
+            study_id = _study_id(record, key, where)
+            common = {"study_id": study_id, "batch": record.get("batch"), "annotator": annotator,
+                      "task_id": record["id"]}
+            author = record.get("annotator")
+            if author is None and record.get("annotation_id") is None:
+                unannotated.append((position, dict(common, status=UNANNOTATED, drafts=None)))
+                continue
+            if isinstance(author, str):
+                candidates = ids_by_email.get(author, [])
+                user_id, email = (candidates[0] if len(candidates) == 1 else None), author
+            else:
+                user_id = _as_user_id(author)
+                email = emails.get(user_id)
+            base = dict(
+                common, annotator_email=email, annotator_user_id=user_id,
+                control=None, kind=None, value=None, start=None, end=None, span_text=None,
+                annotation_id=record.get("annotation_id"), created_at=record.get("created_at"),
+                updated_at=record.get("updated_at"), lead_time=record.get("lead_time"),
+            )
+            made = []
+            for control in sorted(name for name in record if name in controls):
+                if control in _JSON_MIN_META:
+                    continue
+                for value in _json_min_values(controls[control], record[control]):
+                    made.extend(_value_rows(controls[control], control, value, base,
+                                            "%s, annotation %s" % (where, base["annotation_id"])))
+            rows.extend((position, row) for row in (made or [dict(base, kind="none")]))
+    return (_ordered(rows, _row_order, ROW_COLUMNS),
+            _ordered(unannotated, _task_order, UNANNOTATED_COLUMNS))
+
+
+def _json_min_values(kind, raw):
+    """Undo JSON_MIN's prettifying back into full-export value objects.
+
+    The converter writes one result item's single choice/text as a bare string, one item's several
+    choices/texts as {"choices": [...]}/{"text": [...]}, several items as a list of those, and
+    spans always as a list of {start, end, text, labels}.
+    """
+    items = raw if isinstance(raw, list) else [raw]
+    values = []
+    for item in items:
+        if isinstance(item, dict):
+            values.append(item)
+        elif kind == "choice":
+            values.append({"choices": [item]})
+        else:
+            values.append({"text": [item]})
+    return values
+
+
+def json_min_view(rows, unannotated):
+    """What a JSON_MIN export can show of our tables: for comparing with tables_from_json_min().
+
+    Drops skipped rows and skip-only tasks, blanks the drafts count.
+    """
+    return ([row for row in rows if row["kind"] != "skipped"],
+            [dict(task, drafts=None) for task in unannotated if task["status"] == UNANNOTATED])

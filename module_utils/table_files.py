@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+"""Serialize table rows (dicts) to CSV and XLSX bytes, identical bytes for identical rows.
+
+Same bytes for the same data is what lets a re-run compare and skip the write (changed=0).
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import datetime
+import io
+import re
+import zipfile
+
+# Characters XML 1.0 cannot hold (openpyxl refuses them); pasted text can contain them.
+_ILLEGAL_XML = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def csv_bytes(columns, rows):
+    """UTF-8 CSV (RFC 4180: comma, double quotes, CRLF) without a byte order mark.
+
+    No BOM, so pandas/R read the first column name cleanly; Excel users get the .xlsx. None is an
+    empty field. Values are written as they are: a text answer starting with "=" stays text here
+    (analysis first); the .xlsx stores it as a string, never a formula.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(column) is None else row.get(column) for column in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(columns, rows, sheet_title, stamp):
+    """XLSX with one sheet: header row (frozen, with a filter), then the rows.
+
+    `stamp` (a datetime.date or datetime) becomes the workbook's created/modified time and the
+    time of every zip entry. openpyxl would otherwise write the current time into
+    docProps/core.xml and into each zip entry, so identical data would give different bytes.
+    """
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    moment = datetime.datetime(stamp.year, stamp.month, stamp.day)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([_cell_value(row.get(column)) for column in columns])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            # A value starting with "=" would be stored as a formula and run when opened.
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    workbook.properties.creator = "study_merge_annotations"
+    workbook.properties.created = moment
+    workbook.properties.modified = moment
+
+    raw = io.BytesIO()
+    # ExcelWriter directly: save_workbook() would overwrite `modified` with the current time.
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).write_data()
+    return _restamp_zip(raw.getvalue(), moment)
+
+
+def _cell_value(value):
+    if isinstance(value, str):
+        return _ILLEGAL_XML.sub(u"\ufffd", value)
+    return value
+
+
+def _restamp_zip(data, moment):
+    """Rewrite a zip with every entry's time set to `moment` (same order, same content)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=moment.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            target.writestr(info, source.read(entry.filename))
+    return output.getvalue()
