@@ -96,7 +96,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
                                                       LabelStudioError, client_from_module)
 from ansible.module_utils.label_studio_export_count import count_export
-from ansible.module_utils.label_studio_files import same_content, write_atomic
+from ansible.module_utils.atomic_files import file_differs, write_atomic
 
 
 def export_copies(data_dir, project_id):
@@ -136,7 +136,7 @@ def main():
     except (LabelStudioError, ValueError, OSError) as err:
         module.fail_json(msg="export of project %r: %s" % (params["project"], err), **result)
 
-    result["changed"] = not same_content(params["dest"], content)
+    result["changed"] = file_differs(params["dest"], content)
     if result["changed"] and not module.check_mode:
         try:
             write_atomic(params["dest"], content)
