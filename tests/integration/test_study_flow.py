@@ -1,0 +1,215 @@
+"""The study end to end on a real server: assign (issue 4), status, export + merged table (issue 5)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from support.playbook import REPO
+
+sys.path.insert(0, str(REPO / "module_utils"))
+
+EXAMPLE = REPO / "files/study"
+ANNOTATORS = [f"annotator{i}" for i in range(1, 7)]
+DATE = "20261127"
+
+
+@pytest.fixture(scope="module")
+def study(make_instance, tmp_path_factory):
+    """A fresh instance deployed with the example study (six annotator projects)."""
+    work = tmp_path_factory.mktemp("study")
+    shutil.copy(EXAMPLE / "assignments.xlsx", work / "assignments.xlsx")
+    inst = make_instance(study_assignments=str(work / "assignments.xlsx"),
+                         study_task_files_dir=str(work / "tasks"),
+                         study_export_dir=str(work / "exports"),
+                         study_export_date=DATE, study_api_wait_seconds=3)
+    inst.deploy().assert_ok()
+    inst.work = work
+    return inst
+
+
+def projects(inst) -> dict[str, int]:
+    return {p["title"]: p["id"] for p in inst.api("GET", "/api/projects/?page_size=1000")["results"]}
+
+
+def tasks_of(inst, title: str) -> list[dict]:
+    pid = projects(inst)[title]
+    return inst.api("GET", f"/api/tasks/?project={pid}&page_size=10000&fields=task_only&include=id,data")["tasks"]
+
+
+def batch_counts(inst) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for name in ANNOTATORS:
+        for task in tasks_of(inst, f"RRS: {name}"):
+            batch = counts.setdefault(task["data"]["batch"], {})
+            batch[name] = batch.get(name, 0) + 1
+    return counts
+
+
+def test_a_bad_row_imports_nothing_anywhere(study, tmp_path):
+    bad = tmp_path / "bad.xlsx"
+    shutil.copy(EXAMPLE / "assignments.xlsx", bad)
+    book = openpyxl.load_workbook(bad)
+    sheet = book.active
+    headers = [c.value for c in sheet[1]]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, headers.index("batch") + 1).value == "batch2")
+    sheet.cell(row, headers.index("a2") + 1).value = "anotator2"
+    book.save(bad)
+    run = study.playbook("playbooks/assign.yml", {"batch": "all", "study_assignments": str(bad)})
+    assert run.returncode != 0
+    assert f"row {row}, column" in run.output and "did you mean 'annotator2'" in run.output
+    assert all(tasks_of(study, f"RRS: {name}") == [] for name in ANNOTATORS)
+
+
+def test_original_study_shape_is_assigned_batch_by_batch(study):
+    study.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
+    assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}}
+    preview = study.playbook("playbooks/assign.yml", {"batch": "all"}, check=True, diff=True).assert_ok()
+    assert preview.output.count("+ 60 task(s)") == 6  # batch1 (10) + batch2 (50) per annotator
+    assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}}
+    study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_ok()
+    assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}, "batch1": {n: 10 for n in ANNOTATORS},
+                                   "batch2": {n: 50 for n in ANNOTATORS}}
+    study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_unchanged()
+    files = sorted(p.name for p in (study.work / "tasks").iterdir())
+    assert "batch2-annotator3-tasks.json" in files and len(files) == 18
+
+
+def test_a_generated_batch_adds_only_its_new_tasks(study):
+    study.playbook("playbooks/generate-assignments.yml",
+                   {"batch": "batch3", "size": 12, "per_report": 2, "seed": 7}).assert_ok()
+    before = batch_counts(study)
+    run = study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_ok()
+    after = batch_counts(study)
+    assert {b: c for b, c in after.items() if b != "batch3"} == before
+    assert sorted(after["batch3"].values()) == [4] * 6  # 12 reports x 2 / 6 annotators
+    assert run.changed > 0
+    study.playbook("playbooks/assign.yml", {"batch": "batch3"}).assert_unchanged()
+
+
+@pytest.fixture(scope="module")
+def annotated(study):
+    """Two accounts annotate in two annotator projects; returns what was created."""
+    users = {name: study.api("POST", "/api/users/", {"email": f"{name}@example.org", "username": name})["id"]
+             for name in ("annotator1", "annotator2")}
+    t1 = sorted(tasks_of(study, "RRS: annotator1"), key=lambda t: t["data"]["study_id"])
+    t2 = sorted(tasks_of(study, "RRS: annotator2"), key=lambda t: t["data"]["study_id"])
+    span_text = t1[0]["data"]["impression"].split()[0]
+    post = lambda task, body: study.api("POST", f"/api/tasks/{task['id']}/annotations/", body)  # noqa: E731
+    a1 = post(t1[0], {"completed_by": users["annotator1"], "result": [
+        {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
+         "value": {"start": 0, "end": len(span_text), "text": span_text,
+                   "labels": ["1a omission: finding/interpretation"]}},
+        {"from_name": "candidate2-errors", "to_name": "candidate2", "type": "choices",
+         "value": {"choices": ["3 incorrect location/position", "5 other"]}},
+        {"from_name": "errors-candidate2-other", "to_name": "candidate2", "type": "textarea",
+         "value": {"text": ["wrong laterality"]}},
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["6"]}}]})
+    skipped = post(t1[1], {"completed_by": users["annotator1"], "result": [], "was_cancelled": True})
+    a2 = post(t2[0], {"completed_by": users["annotator2"], "result": [
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["3"]}}]})
+    return {"users": users, "t1": t1, "t2": t2, "a1": a1, "a2": a2, "skipped": skipped, "span": span_text}
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_status_counts_match_the_annotations(study, annotated):
+    run = study.playbook("playbooks/status.yml").assert_unchanged()
+    table = [line.strip(" -'").split() for line in run.output.splitlines()]
+    assert ["batch0", "annotator1", "10", "1", "1", "8"] in table, run.output[-3000:]
+    assert ["batch0", "annotator2", "10", "1", "0", "9"] in table
+    assert ["batch2", "annotator1", "50", "0", "0", "50"] in table
+    shared = {t["data"]["study_id"] for t in annotated["t1"][:1]} & {t["data"]["study_id"] for t in annotated["t2"][:1]}
+    assert f"batch0: {len(shared)} report(s) with >= 2 finished annotations" in run.output
+
+
+def test_export_brings_everything_home(study, annotated):
+    first = study.playbook("export.yml").assert_ok()
+    out = study.work / "exports"
+    # Per annotator: exactly what Label Studio's API returns for the project.
+    for name in ANNOTATORS:
+        pid = projects(study)[f"RRS: {name}"]
+        ours = json.loads((out / f"{DATE}-{name}.json").read_text())
+        theirs = study.api("GET", f"/api/projects/{pid}/export?exportType=JSON_MIN")
+        assert ours == theirs, name
+        assert oct((out / f"{DATE}-{name}.json").stat().st_mode & 0o777) == "0o600"
+    rows = read_csv(out / f"{DATE}-annotations.csv")
+    t1, t2, a1, a2 = annotated["t1"], annotated["t2"], annotated["a1"], annotated["a2"]
+    sid1, sid2 = str(t1[0]["data"]["study_id"]), str(t2[0]["data"]["study_id"])
+    got = [(r["study_id"], r["annotator"], r["annotator_email"], r["control"], r["kind"], r["value"],
+            r["start"], r["end"], r["span_text"], r["task_id"], r["annotation_id"]) for r in rows]
+    assert got == sorted([
+        (sid1, "annotator1", "annotator1@example.org", "candidate0-labels-omissions", "span",
+         "1a omission: finding/interpretation", "0", str(len(annotated["span"])), annotated["span"],
+         str(t1[0]["id"]), str(a1["id"])),
+        (sid1, "annotator1", "annotator1@example.org", "candidate2-errors", "choice",
+         "3 incorrect location/position", "", "", "", str(t1[0]["id"]), str(a1["id"])),
+        (sid1, "annotator1", "annotator1@example.org", "candidate2-errors", "choice", "5 other", "", "", "",
+         str(t1[0]["id"]), str(a1["id"])),
+        (sid1, "annotator1", "annotator1@example.org", "duration-minutes", "text", "6", "", "", "",
+         str(t1[0]["id"]), str(a1["id"])),
+        (sid1, "annotator1", "annotator1@example.org", "errors-candidate2-other", "text", "wrong laterality",
+         "", "", "", str(t1[0]["id"]), str(a1["id"])),
+        (str(t1[1]["data"]["study_id"]), "annotator1", "annotator1@example.org", "", "skipped", "", "", "", "",
+         str(t1[1]["id"]), str(annotated["skipped"]["id"])),
+        (sid2, "annotator2", "annotator2@example.org", "duration-minutes", "text", "3", "", "", "",
+         str(t2[0]["id"]), str(a2["id"])),
+    ], key=lambda r: (r[1], int(r[0]), r[3], r[5]))
+    assert all(r["batch"] == "batch0" for r in rows)
+    task_ids = {str(t["id"]) for t in t1 + t2}
+    assert not {r["study_id"] for r in rows} & task_ids, "report ids must be the study's own"
+    unannotated = read_csv(out / f"{DATE}-unannotated.csv")
+    mine = [u for u in unannotated if u["annotator"] == "annotator1"]
+    assert len(mine) == len(t1) - 1  # all but the annotated one; the skipped one is "skipped only"
+    assert {u["status"] for u in mine if u["study_id"] == str(t1[1]["data"]["study_id"])} == {"skipped only"}
+    assert (out / f"{DATE}-annotations.xlsx").exists()
+    assert first.changed > 0
+    study.playbook("export.yml").assert_unchanged()
+
+
+def test_stopped_server_fails_and_keeps_old_files(study, annotated):
+    out = study.work / "exports"
+    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir() if p.is_file()}
+    assert before
+    study.stop().assert_ok()
+    try:
+        run = study.playbook("export.yml")
+        assert run.returncode != 0 and "not reachable" in run.output
+        after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir() if p.is_file()}
+        assert after == before
+    finally:
+        study.deploy().assert_ok()
+
+
+def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp_path):
+    """Peer check on format: Label Studio's CLI JSON_MIN export gives the same table (where it can)."""
+    from annotation_table import (build_tables, controls_from_label_config, json_min_view,
+                                  tables_from_json_min, user_emails)
+    env = dict(os.environ)
+    for line in (study.state_dir / "service.env").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            env[name] = value.strip("'")
+    controls = controls_from_label_config((EXAMPLE / "label-config.xml").read_text())
+    emails = user_emails(study.api("GET", "/api/users/"))
+    ours_exports, cli_exports = [], []
+    for name in ("annotator1", "annotator2"):
+        pid = projects(study)[f"RRS: {name}"]
+        cli_file = tmp_path / f"{name}.json"
+        subprocess.run([str(study.env_dir / "bin/label-studio"), "export", str(pid), "JSON_MIN",
+                        f"--export-path={cli_file}"], env=env, check=True, capture_output=True, timeout=300)
+        cli_exports.append((name, json.loads(cli_file.read_text())))
+        ours_exports.append((name, study.api("GET", f"/api/projects/{pid}/export?exportType=JSON&download_all_tasks=true")))
+    ours = json_min_view(*build_tables(ours_exports, emails))
+    theirs = tables_from_json_min(cli_exports, controls, emails)
+    assert ours == theirs
