@@ -1,0 +1,88 @@
+"""The original study's versions (label-studio 1.6.0 on Python 3.9) and the default version run
+the same study files through the same playbooks and give the same exports (issue 9)."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support.instance import DEFAULT_VERSION
+from support.playbook import REPO
+
+pytestmark = pytest.mark.slow
+
+OLD_VERSION, OLD_PYTHON = "1.6.0", Path("/root/.pyenv/versions/3.9.18/bin/python")
+CACHE = Path("/var/tmp/label-studio-study-tests")
+DATE = "20261127"
+# What differs between two servers by nature (ids, clocks), not by content.
+VOLATILE = {"id", "annotation_id", "task_id", "annotator_user_id", "created_at", "updated_at", "lead_time",
+            "annotator"}
+
+
+def run_study(inst, work: Path) -> dict:
+    """deploy -> assign batch0 -> annotate as two accounts -> export.yml; returns the export files."""
+    inst.deploy().assert_ok()
+    inst.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
+    projects = {p["title"]: p["id"] for p in inst.api("GET", "/api/projects/?page_size=1000")["results"]}
+
+    def tasks(name):
+        found = inst.api("GET", f"/api/tasks/?project={projects['RRS: ' + name]}&page_size=1000"
+                                "&fields=task_only&include=id,data")
+        return sorted(found["tasks"] if isinstance(found, dict) else found, key=lambda t: t["data"]["study_id"])
+
+    users = {n: inst.api("POST", "/api/users/", {"email": f"{n}@example.org", "username": n})["id"]
+             for n in ("annotator1", "annotator2")}
+    t1, t2 = tasks("annotator1"), tasks("annotator2")
+    word = t1[0]["data"]["impression"].split()[0]
+    post = lambda task, body: inst.api("POST", f"/api/tasks/{task['id']}/annotations/", body)  # noqa: E731
+    post(t1[0], {"completed_by": users["annotator1"], "result": [
+        {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
+         "value": {"start": 0, "end": len(word), "text": word, "labels": ["1a omission: finding/interpretation"]}},
+        {"from_name": "candidate1-errors", "to_name": "candidate1", "type": "choices",
+         "value": {"choices": ["4 incorrect severity"]}},
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["5"]}}]})
+    post(t1[1], {"completed_by": users["annotator1"], "result": [], "was_cancelled": True})
+    post(t2[0], {"completed_by": users["annotator2"], "result": [
+        {"from_name": "remarks", "to_name": "reference0", "type": "textarea", "value": {"text": ["clear"]}},
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["2"]}}]})
+    inst.playbook("export.yml").assert_ok()
+    inst.playbook("export.yml").assert_unchanged()
+    return {p.name: p for p in (work / "exports").iterdir() if p.is_file()}
+
+
+def comparable_json_min(path: Path) -> list[dict]:
+    return sorted(({k: v for k, v in r.items() if k not in VOLATILE} for r in json.loads(path.read_text())),
+                  key=lambda r: json.dumps(r, sort_keys=True))
+
+
+def comparable_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return [{k: v for k, v in row.items() if k not in VOLATILE - {"annotator"}} for row in csv.DictReader(handle)]
+
+
+@pytest.mark.skipif(not OLD_PYTHON.exists(), reason=f"{OLD_PYTHON} (Python 3.9) is not on this machine")
+def test_old_and_default_versions_give_the_same_exports(make_instance, tmp_path_factory):
+    runs = {}
+    for version, python, env_dir in ((OLD_VERSION, str(OLD_PYTHON), CACHE / f"env-{OLD_VERSION}"),
+                                     (DEFAULT_VERSION, "/usr/bin/python3", None)):
+        work = tmp_path_factory.mktemp(f"v{version}")
+        extra = {"label_studio_version": version, "label_studio_python": python,
+                 "study_task_files_dir": str(work / "tasks"), "study_export_dir": str(work / "exports"),
+                 "study_export_date": DATE, "study_assignments": str(work / "assignments.xlsx")}
+        shutil.copy(REPO / "files/study/assignments.xlsx", work / "assignments.xlsx")
+        inst = make_instance(**extra)
+        if env_dir:
+            inst.env_dir = env_dir
+        runs[version] = run_study(inst, work)
+        assert inst.api("GET", "/api/version")["release"] == version
+    old, new = runs[OLD_VERSION], runs[DEFAULT_VERSION]
+    assert sorted(old) == sorted(new)
+    for name in (f"{DATE}-annotator{i}.json" for i in range(1, 7)):
+        assert comparable_json_min(old[name]) == comparable_json_min(new[name]), name
+    for name in (f"{DATE}-annotations.csv", f"{DATE}-unannotated.csv"):
+        assert comparable_csv(old[name]) == comparable_csv(new[name]), name
+    rows = comparable_csv(new[f"{DATE}-annotations.csv"])
+    assert {r["annotator_email"] for r in rows} == {"annotator1@example.org", "annotator2@example.org"}
