@@ -16,6 +16,8 @@ description:
     O(data_dir), the module removes the copies this export created, so they do not pile up.
 version_added: "1.0.0"
 author: label-studio-study
+extends_documentation_fragment:
+  - label_studio_connection
 options:
   project:
     description: Exact title of the project.
@@ -37,24 +39,6 @@ options:
   data_dir:
     description: Label Studio's data dir on the node, to remove the export copies it leaves there.
     type: path
-  url:
-    description: Base URL of Label Studio as seen from the managed node.
-    type: str
-    default: http://127.0.0.1:8080
-  token:
-    description: API token. Mutually exclusive with O(token_file).
-    type: str
-  token_file:
-    description: File on the managed node holding the API token.
-    type: path
-  timeout:
-    description: Seconds to wait for one API answer (large exports take a while).
-    type: int
-    default: 600
-  wait_seconds:
-    description: Seconds to keep retrying while the server is not reachable.
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full

@@ -15,6 +15,8 @@ description:
     agreement can be computed on). Never changes anything.
 version_added: "1.0.0"
 author: label-studio-study
+extends_documentation_fragment:
+  - label_studio_connection
 options:
   annotators:
     description: The study's annotators, names or dicts with a C(name).
@@ -29,24 +31,6 @@ options:
     description: Task data field holding the report id.
     type: str
     default: study_id
-  url:
-    description: Base URL of Label Studio as seen from the managed node.
-    type: str
-    default: http://127.0.0.1:8080
-  token:
-    description: API token. Mutually exclusive with O(token_file).
-    type: str
-  token_file:
-    description: File on the managed node holding the API token.
-    type: path
-  timeout:
-    description: Seconds to wait for one API answer.
-    type: int
-    default: 600
-  wait_seconds:
-    description: Seconds to keep retrying while the server is not reachable.
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full

@@ -18,6 +18,8 @@ description:
     control it drops), the module fails with Label Studio's message; nothing was changed.
 version_added: "1.0.0"
 author: label-studio-study
+extends_documentation_fragment:
+  - label_studio_connection
 options:
   title:
     description: Exact project title.
@@ -36,24 +38,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  url:
-    description: Base URL of Label Studio as seen from the managed node.
-    type: str
-    default: http://127.0.0.1:8080
-  token:
-    description: API token. Mutually exclusive with O(token_file).
-    type: str
-  token_file:
-    description: File on the managed node holding the API token (written 0600 by deploy).
-    type: path
-  timeout:
-    description: Seconds to wait for one API answer.
-    type: int
-    default: 600
-  wait_seconds:
-    description: Seconds to keep retrying while the server is not reachable (restarting).
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full
