@@ -1,0 +1,171 @@
+"""Shared pieces of the bench/ scripts: deployed instances, study-shaped data, timing, tables.
+
+The scripts reuse the test support (tests/support) so they deploy exactly like the tests do:
+the project's own deploy.yml, a fresh data dir in a temp dir, a free port.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
+from support.modules import module_command, module_env  # noqa: E402
+from support.net import free_port  # noqa: E402
+from support.playbook import run_playbook  # noqa: E402
+
+# The tests' shared environment (built on /usr/bin/python3); deploy reuses it without installing.
+SHARED_ENV = (Path(os.environ.get("LS_STUDY_TEST_CACHE", "/var/tmp/label-studio-study-tests"))
+              / f"env-{DEFAULT_VERSION}-system-python")
+STUDY_CONFIG = REPO / "files/study/label-config.xml"
+SYSTEMS = ["bertabs", "gsum_thresholding", "wgsum", "wgsum+cl"]
+WORDS = ("no acute cardiopulmonary process mild cardiomegaly stable small left right pleural "
+         "effusion apical pneumothorax interval improvement bibasilar atelectasis consolidation "
+         "recommend follow-up radiograph compared prior study unchanged").split()
+
+__all__ = ["DEFAULT_VERSION", "Instance", "REPO", "SHARED_ENV", "STUDY_CONFIG", "deployed_instance",
+           "free_port", "machine_note", "print_table", "ratio", "run_measured", "run_module_measured",
+           "run_playbook", "stop_and_remove", "stop_instance", "study_result", "study_task", "verdict"]
+
+
+def text(seed: int, length: int = 150) -> str:
+    """Deterministic report-like text of nearly `length` characters (synthetic, never real data)."""
+    words, size, k = [], 0, 0
+    while True:
+        word = WORDS[(seed * 7919 + k * 31) % len(WORDS)]
+        if size + len(word) + 1 > length - 1:
+            return " ".join(words).capitalize() + "."
+        words.append(word)
+        size, k = size + len(word) + 1, k + 1
+
+
+def study_task(i: int) -> dict:
+    """One task shaped like the study's: key, batch, impression, four candidates, their order."""
+    order = SYSTEMS[i % 4:] + SYSTEMS[:i % 4]
+    task = {"study_id": 50000000 + i, "batch": f"batch{i % 3 + 1}", "impression": text(i),
+            "order": order}
+    task.update({f"candidate{c}": text(i * 4 + c + 1) for c in range(4)})
+    return task
+
+
+def study_result(i: int, impression: str) -> list:
+    """An annotation result for the study's label config (files/study/label-config.xml)."""
+    end = impression.find(" ") if " " in impression else len(impression)
+    return [
+        {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
+         "value": {"start": 0, "end": end, "text": impression[:end],
+                   "labels": ["1a omission: finding/interpretation"]}},
+        {"from_name": f"candidate{i % 4}-errors", "to_name": f"candidate{i % 4}", "type": "choices",
+         "value": {"choices": ["4 incorrect severity"]}},
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea",
+         "value": {"text": [str(i % 9 + 1)]}},
+    ]
+
+
+@contextlib.contextmanager
+def deployed_instance(name: str, env_dir: Path = SHARED_ENV, keep: bool = False):
+    """(instance, temp base dir): deployed with deploy.yml; always stopped and removed at the end."""
+    base = Path(tempfile.mkdtemp(prefix=f"bench-{name}-", dir="/var/tmp"))
+    inst = Instance(data_dir=base / "data", port=free_port(), env_dir=env_dir,
+                    credentials_dir=base / "credentials")
+    try:
+        print(f"deploying an instance in {base} (port {inst.port}, env {env_dir}) ...", flush=True)
+        start = time.monotonic()
+        inst.deploy().assert_ok()
+        print(f"deployed in {time.monotonic() - start:.1f} s", flush=True)
+        yield inst, base
+    finally:
+        stop_and_remove(inst, base, keep)
+
+
+def stop_instance(inst: Instance) -> None:
+    """Stop the instance (service, supervisord, crontab lines) with deploy.yml if it was started."""
+    if inst.state_dir.exists() and (inst.env_dir / "bin/supervisorctl").exists():
+        run = inst.stop()
+        if run.returncode != 0:
+            print(f"WARNING: stopping {inst.name} failed:\n{run.output[-2000:]}", file=sys.stderr)
+
+
+def stop_and_remove(inst: Instance, base: Path, keep: bool = False, stopped: bool = False) -> None:
+    """Stop the instance unless `stopped`, then remove its temp dir and its state dir."""
+    try:
+        if not stopped:
+            stop_instance(inst)
+    finally:
+        if keep:
+            print(f"kept {base} and {inst.state_dir}")
+        else:
+            shutil.rmtree(inst.state_dir, ignore_errors=True)
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def run_measured(argv: list, **popen) -> tuple:
+    """(seconds, max RSS in MB of the process tree, returncode, output) of one command.
+
+    wait4() returns the child's rusage including its reaped descendants, so ru_maxrss is the
+    largest resident set of any process in that tree (not their sum).
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, proc.returncode, output.decode(errors="replace")
+
+
+def run_module_measured(name: str, args: dict) -> tuple:
+    """(seconds, max RSS MB, result dict) of one module run through `ansible` (ad hoc, localhost).
+
+    Same invocation as tests/support/modules.run_module (the tree callback writes the result).
+    """
+    with tempfile.TemporaryDirectory() as tree:
+        seconds, rss, rc, output = run_measured(module_command(name, args), cwd=REPO,
+                                                env=module_env(tree))
+        result_file = Path(tree) / "localhost"
+        if not result_file.exists():
+            raise RuntimeError(f"no result from ansible for {name}:\n{output[-3000:]}")
+        result = json.loads(result_file.read_text())
+    result["rc"] = rc
+    if rc != 0:
+        raise RuntimeError(f"{name} failed (rc {rc}): {result.get('msg')}\n{output[-3000:]}")
+    return seconds, rss, result
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")
+
+
+def verdict(value: float, goal: float, strict: bool = False) -> str:
+    met = value < goal if strict else value <= goal
+    return f"goal {'<' if strict else '≤'} {goal:g}: {'met' if met else 'NOT met'}"
+
+
+def print_table(headers: list, rows: list, left: tuple = (0,)) -> None:
+    """A plain aligned text table: columns in `left` left-aligned, the others right-aligned."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row):
+        return "  ".join(c.ljust(widths[i]) if i in left else c.rjust(widths[i])
+                         for i, c in enumerate(row)).rstrip()
+    print(line(cells[0]))
+    print("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        print(line(row))
+
+
+def machine_note() -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{time.strftime('%Y-%m-%d %H:%M %Z')}  {platform.node()}  {os.cpu_count()} cores "
+            f"(shared: other sessions' tests may be running), load average {load}")
