@@ -189,6 +189,30 @@ class LabelStudioClient:
         return self.request("GET", "/api/projects/%d/export" % project_id, params=params, raw=True)
 
 
+    # -- users and the invite link ---------------------------------------------------------
+    def list_users(self):
+        """Every user of the organization (a plain list on 1.6.0 and 1.23.x)."""
+        answer = self.request("GET", "/api/users/")
+        return answer.get("results", []) if isinstance(answer, dict) else answer
+
+    def create_user(self, email, username):
+        # The API accepts but ignores a password: label_studio_user sets it through the CLI.
+        return self.request("POST", "/api/users/", body={"email": email, "username": username})
+
+    def update_user(self, user_id, fields):
+        return self.request("PATCH", "/api/users/%d/" % user_id, body=fields)
+
+    def delete_user(self, user_id):
+        self.request("DELETE", "/api/users/%d/" % user_id)
+
+    def invite(self):
+        """{token, invite_url}; invite_url is relative. Without a trailing slash: /api/invite/ is a 404."""
+        return self.request("GET", "/api/invite")
+
+    def reset_invite(self):
+        return self.request("POST", "/api/invite/reset-token")
+
+
 def exact_title_matches(projects, title):
     """Projects whose title is exactly `title` (the API's title filter is a substring match)."""
     return [p for p in projects if p.get("title") == title]
