@@ -1,0 +1,315 @@
+"""Backups that restore: real Label Studio instances deployed by deploy.yml, real backup.yml and
+restore.yml runs, the real crontab and cron daemon.
+
+Two instances: `source` (backed up; its backup dir has a `%` in its name so the crontab line must
+escape it) and `target` (another "node": its own data dir, port and credentials dir), which
+receives the restores. Tests run in file order and build on each other's state.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from support.backup_script import load
+
+pytestmark = pytest.mark.slow
+
+backup_script = load()
+
+CONFIG = ('<View><Text name="text" value="$text"/>'
+          '<Choices name="ch" toName="text"><Choice value="A"/><Choice value="B"/></Choices>'
+          '<TextArea name="note" toName="text"/></View>')
+
+
+def choice(value: str, note: str | None = None) -> dict:
+    result = [{"from_name": "ch", "to_name": "text", "type": "choices", "value": {"choices": [value]}}]
+    if note:
+        result.append({"from_name": "note", "to_name": "text", "type": "textarea",
+                       "value": {"text": [note]}})
+    return {"result": result}
+
+
+def make_project(inst, title: str, n_tasks: int, n_preannotated: int = 0) -> tuple[int, list[int]]:
+    project = inst.api("POST", "/api/projects/", {"title": title, "label_config": CONFIG})
+    tasks = [{"data": {"text": f"{title} report {i}"}} for i in range(n_tasks)]
+    tasks += [{"data": {"text": f"{title} imported {i}"},
+               "annotations": [choice("A", f"imported {i}")]} for i in range(n_preannotated)]
+    imported = inst.api("POST", f"/api/projects/{project['id']}/import?return_task_ids=true", tasks)
+    return project["id"], imported["task_ids"]
+
+
+def archives(inst) -> list[Path]:
+    pattern = backup_script.archive_pattern(inst.name)
+    return sorted(p for p in Path(inst.extra["label_studio_backup_dir"]).iterdir()
+                  if pattern.match(p.name))
+
+
+def read_only_uri(path: Path) -> str:
+    return "file:" + urllib.parse.quote(str(path)) + "?mode=ro"
+
+
+def crontab_line(inst) -> str | None:
+    lines = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout.splitlines()
+    for marker, line in zip(lines, lines[1:]):
+        if marker == f"#Ansible: label-studio backup {inst.name}":
+            return line
+    return None
+
+
+def export_all(inst) -> dict:
+    """JSON_MIN export of every project, keyed by project id, rows in a stable order."""
+    out = {}
+    for project in inst.api("GET", "/api/projects/?page_size=1000")["results"]:
+        rows = inst.api("GET", f"/api/projects/{project['id']}/export?exportType=JSON_MIN")
+        out[project["id"]] = sorted(rows, key=lambda r: (r["id"], r.get("annotation_id", 0)))
+    return out
+
+
+def restore(inst, archive: Path, **more):
+    return inst.playbook("playbooks/restore.yml", {"backup": str(archive), **more})
+
+
+def take_backup(inst, **more) -> Path:
+    before = set(archives(inst))
+    inst.playbook("playbooks/backup.yml", more).assert_ok()
+    new = set(archives(inst)) - before
+    assert len(new) == 1, f"expected one new archive, got {new}"
+    return new.pop()
+
+
+def manifest_of(archive: Path) -> dict:
+    with tarfile.open(archive) as tar:
+        return json.load(tar.extractfile("manifest.json"))
+
+
+def data_dir_fingerprint(inst) -> dict:
+    """Names of everything under the data dir and the database's checksum."""
+    db = inst.data_dir / "label_studio.sqlite3"
+    return {"files": sorted(str(p.relative_to(inst.data_dir)) for p in inst.data_dir.rglob("*")
+                            if "logs" not in p.parts),
+            "db_sha256": hashlib.sha256(db.read_bytes()).hexdigest(),
+            "siblings": sorted(p.name for p in inst.data_dir.parent.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def source(make_instance, tmp_path_factory):
+    backups = tmp_path_factory.mktemp("source") / "backups%daily"
+    inst = make_instance(label_studio_backup_dir=str(backups))
+    inst.deploy().assert_ok()
+    make_project(inst, "backup-bulk", 1500, n_preannotated=1500)
+    pid, tasks = make_project(inst, "backup-small", 12)
+    for task in tasks[:6]:
+        inst.api("POST", f"/api/tasks/{task}/annotations/", choice("B", f"note {task}"))
+    inst.api("POST", f"/api/tasks/{tasks[6]}/annotations/", {"result": [], "was_cancelled": True})
+    return inst
+
+
+@pytest.fixture(scope="module")
+def target(make_instance):
+    inst = make_instance()
+    inst.deploy().assert_ok()
+    return inst
+
+
+def test_deploy_schedules_backups_and_stays_idempotent(source):
+    line = crontab_line(source)
+    assert line is not None, "no backup line in the crontab"
+    assert line.startswith("5 */12 * * * "), line
+    assert "backups\\%daily" in line and "backups%daily" not in line.replace("\\%", ""), line
+    script = source.state_dir / "label-studio-backup.py"
+    assert oct(script.stat().st_mode & 0o777) == "0o700"
+    assert oct(Path(source.extra["label_studio_backup_dir"]).stat().st_mode & 0o777) == "0o700"
+    source.deploy().assert_unchanged()
+    source.deploy(check=True, diff=True).assert_unchanged()
+
+
+def test_backup_while_annotators_write(source, target):
+    """Writers never stop during the backup; whatever they got acknowledged before it began is in
+    the snapshot, the snapshot passes integrity_check, and the restore starts."""
+    pid, tasks = make_project(source, "backup-writers", 40)
+    acked: list[tuple[int, int, float]] = []  # (task, annotation id, time acknowledged)
+    errors: list[str] = []
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def writer(n: int):
+        i = n
+        while not stop.is_set():
+            task = tasks[i % len(tasks)]
+            i += 4
+            try:
+                ann = source.api("POST", f"/api/tasks/{task}/annotations/", choice("AB"[i % 2], f"w{n}-{i}"))
+                with lock:
+                    acked.append((task, ann["id"], time.time()))
+            except (urllib.error.URLError, OSError) as err:
+                with lock:
+                    errors.append(f"writer {n}: {err}")
+
+    threads = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(3)
+        with lock:
+            acked_before_launch = list(acked)
+        archive = take_backup(source)
+        time.sleep(1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors, f"writers failed during the backup: {errors[:5]}"
+    assert acked_before_launch, "the writers wrote nothing before the backup"
+    assert len(acked) > len(acked_before_launch), "the writers did not keep writing during the backup"
+
+    manifest = manifest_of(archive)
+    print("snapshot:", manifest["database"], "acked before launch:", len(acked_before_launch),
+          "acked in all:", len(acked))
+    # Independent of the script: the snapshot in the archive passes SQLite's own check.
+    work = Path(str(archive) + ".check")
+    work.mkdir()
+    try:
+        with tarfile.open(archive) as tar:
+            Path(work / "db").write_bytes(tar.extractfile("label_studio.sqlite3").read())
+        conn = sqlite3.connect(read_only_uri(work / "db"), uri=True)
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        conn.close()
+    finally:
+        shutil.rmtree(work)
+
+    restore(target, archive).assert_ok()
+    assert target.health()
+    restored = set()
+    for task in tasks:
+        restored |= {a["id"] for a in target.api("GET", f"/api/tasks/{task}/annotations/")}
+    missing = {a for _t, a, _w in acked_before_launch} - restored
+    assert not missing, f"{len(missing)} acknowledged annotations missing after restore"
+    # Stronger, same clock: everything acknowledged before the snapshot began is in it.
+    began = datetime.fromisoformat(manifest["created_at"].replace("Z", "+00:00")).timestamp()
+    missing = {a for _t, a, when in acked if when < began} - restored
+    assert not missing, f"{len(missing)} annotations acknowledged before the snapshot are missing"
+
+
+def test_round_trip_to_another_node(source, target, tmp_path):
+    before = export_all(source)
+    fetched = tmp_path / "fetched"
+    archive = take_backup(source, backup_fetch_dir=str(fetched))
+    copy = fetched / archive.name
+    assert copy.read_bytes() == archive.read_bytes()
+    assert oct(copy.stat().st_mode & 0o777) == "0o600"
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+
+    run = restore(target, copy)
+    run.assert_ok()
+    assert "counts as in the manifest" in run.output
+    assert target.token == source.token  # the archive's credentials followed the data
+    after = export_all(target)
+    assert after == before
+    assert sum(len(rows) for rows in after.values()) > 1500  # one row per annotation
+
+    # The same archive again: nothing to do.
+    restore(target, copy).assert_unchanged()
+    # Deploy after a restore may refresh what it derives from the restored database (the study
+    # role's controller copy of the invite link); then it is idempotent again.
+    target.deploy().assert_ok()
+    target.deploy().assert_unchanged()
+
+
+def test_restore_refuses_a_newer_database_unless_forced(source, target, tmp_path):
+    archive = archives(source)[-1]
+    project = target.api("GET", "/api/projects/?page_size=1000")["results"][0]["id"]
+    task = target.api("POST", f"/api/projects/{project}/import?return_task_ids=true",
+                      [{"text": "written after the backup"}])["task_ids"][0]
+    late = target.api("POST", f"/api/tasks/{task}/annotations/", choice("A", "late"))["id"]
+    before = data_dir_fingerprint(target)
+
+    refused = restore(target, archive)
+    assert refused.returncode != 0
+    assert "after this backup was taken" in refused.output and "force=true" in refused.output
+    assert data_dir_fingerprint(target) == before
+    assert target.health()
+
+    forced = restore(target, archive, force=True)
+    forced.assert_ok()
+    aside = sorted(target.data_dir.parent.glob(target.data_dir.name + ".before-restore-*"))[-1]
+    conn = sqlite3.connect(read_only_uri(aside / "label_studio.sqlite3"), uri=True)
+    assert conn.execute("SELECT count(*) FROM task_completion WHERE id = ?", (late,)).fetchone() == (1,)
+    conn.close()
+    # Restored to the archive: the task and annotation written after it are gone (kept aside).
+    for path in (f"/api/tasks/{task}/", f"/api/annotations/{late}/"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            target.api("GET", path)
+        assert err.value.code == 404
+
+
+def test_truncated_archive_changes_nothing(source, target, tmp_path):
+    good = archives(source)[-1]
+    truncated = tmp_path / good.name
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    before = data_dir_fingerprint(target)
+    credentials = {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()}
+
+    run = restore(target, truncated)
+    assert run.returncode != 0
+    assert "truncated or corrupt" in run.output and "nothing was changed" in run.output
+    assert data_dir_fingerprint(target) == before
+    assert {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()} == credentials
+    assert target.supervisorctl("status", "label-studio").returncode == 0
+    assert target.health()
+
+
+def test_retention_keeps_exactly_n(source):
+    keep = 3
+    existing = archives(source)
+    made = [take_backup(source, label_studio_backup_keep=keep) for _ in range(keep + 1)]
+    left = archives(source)
+    assert len(left) == keep
+    assert left == sorted(existing + made)[-keep:]
+    log = Path(source.extra["label_studio_backup_dir"]) / f"{source.name}-backup.log"
+    assert "retention: deleted" in log.read_text()
+
+
+def test_cron_runs_the_backup_by_itself(source):
+    every_minute = {"label_studio_backup_schedule": {"minute": "*", "hour": "*"}}
+    cron = None
+    try:
+        source.deploy(every_minute).assert_ok()
+        line = crontab_line(source)
+        assert line.startswith("* * * * * ") and "backups\\%daily" in line, line
+        running = subprocess.run(["pgrep", "-x", "cron"], capture_output=True).returncode == 0
+        if not running:
+            cron = subprocess.Popen(["/usr/sbin/cron", "-f"])
+        before = set(archives(source))
+        deadline = time.monotonic() + 75
+        while time.monotonic() < deadline and not set(archives(source)) - before:
+            time.sleep(2)
+        new = set(archives(source)) - before
+        assert new, "cron did not take a backup within 75 s"
+        log = (Path(source.extra["label_studio_backup_dir"]) / f"{source.name}-backup.log").read_text()
+        assert f"backup ok archive={sorted(new)[-1]}" in log
+    finally:
+        if cron:
+            cron.terminate()
+            cron.wait(timeout=10)
+        source.deploy().assert_ok()
+    assert crontab_line(source).startswith("5 */12 * * * ")
+
+
+def test_stopping_removes_the_cron_line_and_keeps_the_archives(source):
+    kept = archives(source)
+    source.stop().assert_ok()
+    assert crontab_line(source) is None
+    assert archives(source) == kept
+    source.stop().assert_unchanged()

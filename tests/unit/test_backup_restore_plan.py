@@ -1,0 +1,47 @@
+"""Restore decisions: is the live database newer than the backup; secrets in the env file."""
+from support.backup_script import load
+
+backup = load()
+
+MANIFEST = {"created_at": "2025-03-03T00:05:00.500000Z"}
+
+
+def test_no_database_or_no_change_is_never_newer():
+    assert not backup.newer_than_backup(None, MANIFEST)
+    assert not backup.newer_than_backup("", MANIFEST)
+
+
+def test_a_change_after_the_snapshot_began_is_newer():
+    assert backup.newer_than_backup("2025-03-03T00:05:00.500001Z", MANIFEST)
+    assert backup.newer_than_backup("2025-03-03 00:06:00", MANIFEST)  # Django/SQLite style, UTC
+
+
+def test_changes_before_or_at_the_snapshot_are_not_newer():
+    assert not backup.newer_than_backup("2025-03-03T00:05:00.500000Z", MANIFEST)
+    assert not backup.newer_than_backup("2025-03-02 23:59:59.999999", MANIFEST)
+
+
+def test_times_with_offsets_compare_as_instants():
+    assert not backup.newer_than_backup("2025-03-03T01:05:00+01:00", MANIFEST)
+    assert backup.newer_than_backup("2025-03-03T01:05:01+01:00", MANIFEST)
+
+
+def test_parse_env_reads_ansible_quoted_values():
+    text = ("# comment\n"
+            "LABEL_STUDIO_BASE_DATA_DIR='/data/with space'\n"
+            "SECRET_KEY=abcDEF123\n"
+            "LABEL_STUDIO_PASSWORD='it'\"'\"'s $secret'\n"
+            "SENTRY_DSN=\n"
+            "not a line\n")
+    values = backup.parse_env(text)
+    assert values["SECRET_KEY"] == "abcDEF123"
+    assert values["LABEL_STUDIO_PASSWORD"] == "it's $secret"
+    assert values["LABEL_STUDIO_BASE_DATA_DIR"] == "/data/with space"
+    assert values["SENTRY_DSN"] == ""
+    assert "not a line" not in values
+
+
+def test_counts_by_project_ignores_titles_and_skips():
+    rows = [{"id": 1, "title": "a", "tasks": 2, "annotations": 3, "skipped": 1}]
+    renamed = [{"id": 1, "title": "b", "tasks": 2, "annotations": 3, "skipped": 0}]
+    assert backup.counts_by_project(rows) == backup.counts_by_project(renamed)
