@@ -1,0 +1,54 @@
+"""assign.yml and export.yml against a node reached over real SSH (the rig's unprivileged account):
+tasks go in on the node, the exports and the merged table come home to the controller (issue 5)."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from support.instance import Instance, instance_name
+from support.net import free_port
+from support.playbook import REPO, run_playbook
+
+pytestmark = [pytest.mark.ssh, pytest.mark.slow]
+DATE = "20261127"
+
+
+def test_export_over_ssh_brings_files_home(ssh_node, env_dir, tmp_path):
+    workdir = ssh_node.run("mktemp -d /tmp/ls-export-ssh-XXXXXX").stdout.strip()
+    assert workdir
+    shutil.copy(REPO / "files/study/assignments.xlsx", tmp_path / "assignments.xlsx")
+    variables = {"label_studio_env_dir": str(env_dir), "label_studio_python": "/usr/bin/python3",
+                 "label_studio_data_dir": f"{workdir}/data", "label_studio_port": free_port(),
+                 "label_studio_credentials_dir": str(tmp_path / "credentials"),
+                 "study_assignments": str(tmp_path / "assignments.xlsx"),
+                 "study_task_files_dir": str(tmp_path / "tasks"),
+                 "study_export_dir": str(tmp_path / "exports"), "study_export_date": DATE}
+    inventory = str(ssh_node.inventory())
+    # The node's server listens on 127.0.0.1 of this same machine: the test can check it directly.
+    node = Instance(data_dir=tmp_path / "unused", port=variables["label_studio_port"], env_dir=env_dir,
+                    credentials_dir=tmp_path / "credentials")
+    try:
+        run_playbook("deploy.yml", variables, inventory=inventory).assert_ok()
+        run_playbook("playbooks/assign.yml", {**variables, "batch": "batch0"}, inventory=inventory).assert_ok()
+        projects = {p["title"]: p["id"] for p in node.api("GET", "/api/projects/?page_size=1000")["results"]}
+        pid = projects["RRS: annotator4"]
+        task = node.api("GET", f"/api/tasks/?project={pid}&page_size=100&fields=task_only&include=id,data")["tasks"][0]
+        node.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": [
+            {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["7"]}}]})
+
+        run_playbook("export.yml", variables, inventory=inventory).assert_ok()
+        out = tmp_path / "exports"
+        ours = json.loads((out / f"{DATE}-annotator4.json").read_text())
+        assert ours == node.api("GET", f"/api/projects/{pid}/export?exportType=JSON_MIN")
+        with open(out / f"{DATE}-annotations.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert [(r["study_id"], r["annotator"], r["control"], r["value"]) for r in rows] == [
+            (str(task["data"]["study_id"]), "annotator4", "duration-minutes", "7")]
+        assert (out / f"{DATE}-unannotated.csv").exists()
+        run_playbook("export.yml", variables, inventory=inventory).assert_unchanged()
+    finally:
+        run_playbook("deploy.yml", {**variables, "label_studio_state": "stopped"}, inventory=inventory)
+        ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{instance_name(variables['label_studio_data_dir'])}")
