@@ -3,31 +3,17 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
-import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
 from support.modules import run_module
+from support.processes import watch_cmdlines
 from support.web import login, signup
 
 ANNOTATORS = [{"name": "annotator1", "email": "a1@example.org"},
               {"name": "annotator2", "email": "a2@example.org"},
               "annotator3"]
-
-
-def record_cmdlines(stop: threading.Event, seen: set) -> None:
-    """Every distinct argv of every process while the deploy runs (passwords are unknown before)."""
-    while not stop.is_set():
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    seen.add((entry / "cmdline").read_bytes())
-                except OSError:
-                    pass
-        time.sleep(0.05)
 
 
 def users_by_email(inst) -> dict:
@@ -58,14 +44,9 @@ def user_args(inst, email: str, **more) -> dict:
 @pytest.fixture(scope="module")
 def deployed(make_instance):
     inst = make_instance(study_annotators=ANNOTATORS)
-    stop, seen = threading.Event(), set()
-    watcher = threading.Thread(target=record_cmdlines, args=(stop, seen))
-    watcher.start()
-    try:
+    # Every argv seen during the deploy (the passwords are generated during it, so unknown before).
+    with watch_cmdlines() as seen:
         run = inst.deploy()
-    finally:
-        stop.set()
-        watcher.join()
     run.assert_ok()
     inst.first_run, inst.cmdlines = run, seen
     return inst

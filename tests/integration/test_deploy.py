@@ -6,13 +6,13 @@ import re
 import socket
 import stat
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from support.net import listening_addresses
+from support.processes import cmdlines, watch_cmdlines
 from support.web import signup
 
 ADMIN_PASSWORD = "Vault-Supplied-Pw-8c1f"  # as if it came from Ansible Vault
@@ -21,45 +21,23 @@ ADMIN_PASSWORD = "Vault-Supplied-Pw-8c1f"  # as if it came from Ansible Vault
 def label_studio_pids(inst) -> list[int]:
     """Pids of processes whose command line runs this instance's label-studio start."""
     pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
+    for pid, raw in cmdlines().items():
+        cmd = raw.split(b"\0")
         if any(part.endswith(b"label-studio") for part in cmd[:2]) and b"start" in cmd \
                 and str(inst.port).encode() in cmd:
-            pids.append(int(entry.name))
+            pids.append(pid)
     return pids
-
-
-def scan_cmdlines_for(secret: bytes, stop: threading.Event, hits: list) -> None:
-    while not stop.is_set():
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if secret in (entry / "cmdline").read_bytes():
-                        hits.append(entry.name)
-                except OSError:
-                    pass
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
 def deployed(make_instance):
     """A fresh instance, deployed while every process's argv is watched for the password."""
     inst = make_instance(label_studio_admin_password=ADMIN_PASSWORD)
-    stop, hits = threading.Event(), []
-    watcher = threading.Thread(target=scan_cmdlines_for, args=(ADMIN_PASSWORD.encode(), stop, hits))
-    watcher.start()
-    try:
+    with watch_cmdlines() as seen:
         run = inst.deploy()
-    finally:
-        stop.set()
-        watcher.join()
     run.assert_ok()
-    inst.first_run, inst.argv_hits = run, hits
+    inst.first_run = run
+    inst.argv_hits = [cmd for cmd in seen if ADMIN_PASSWORD.encode() in cmd]
     return inst
 
 

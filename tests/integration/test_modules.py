@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from support.modules import module_command, module_env, run_module
 from support.playbook import REPO
+from support.processes import cmdlines
 
 CONFIG = (REPO / "files/study/label-config.xml").read_text()
 SMALL_CONFIG = ("<View><Text name='reference0' value='$impression'/>"
@@ -31,14 +31,7 @@ def report(key: int) -> dict:
 
 
 def module_pids(name: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and f"AnsiballZ_{name}".encode() in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except OSError:
-            pass
-    return pids
+    return [pid for pid, cmd in cmdlines().items() if f"AnsiballZ_{name}".encode() in cmd]
 
 
 def project_tasks(server, pid: int) -> list[dict]:

@@ -8,21 +8,25 @@ import urllib.parse
 import urllib.request
 
 
-def signup(base_url: str, email: str, password: str, invite_token: str | None = None) -> int:
-    """Submit the signup form like a browser (CSRF cookie + token); return the HTTP status."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    url = base_url + "/user/signup/" + (f"?token={invite_token}" if invite_token else "")
+def _submit_form(opener, jar, url: str, fields: dict) -> int:
+    """Load a Django form page for its CSRF cookie, post the fields with it; the HTTP status."""
     opener.open(url, timeout=30).read()
     csrf = next(c.value for c in jar if c.name == "csrftoken")
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "email": email,
-                                   "password": password}).encode()
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, **fields}).encode()
     try:
         with opener.open(urllib.request.Request(url, data=form, headers={"Referer": url}),
                          timeout=30) as resp:
             return resp.status
     except urllib.error.HTTPError as err:
         return err.code
+
+
+def signup(base_url: str, email: str, password: str, invite_token: str | None = None) -> int:
+    """Submit the signup form like a browser (CSRF cookie + token); return the HTTP status."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = base_url + "/user/signup/" + (f"?token={invite_token}" if invite_token else "")
+    return _submit_form(opener, jar, url, {"email": email, "password": password})
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -38,17 +42,7 @@ def login(base_url: str, email: str, password: str) -> str | None:
     """
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
-    url = base_url + "/user/login/"
-    opener.open(url, timeout=30).read()
-    csrf = next(c.value for c in jar if c.name == "csrftoken")
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "email": email,
-                                   "password": password}).encode()
-    try:
-        with opener.open(urllib.request.Request(url, data=form, headers={"Referer": url}),
-                         timeout=30) as resp:
-            status = resp.status
-    except urllib.error.HTTPError as err:
-        status = err.code
+    status = _submit_form(opener, jar, base_url + "/user/login/", {"email": email, "password": password})
     if status != 302:
         return None
     try:
