@@ -28,10 +28,16 @@ class Instance:
     credentials_dir: Path
     extra: dict = field(default_factory=dict)
     home: Path = field(default_factory=lambda: Path(os.path.expanduser("~")))
+    # A node reached over SSH: the inventory every playbook of this instance runs with (None:
+    # the default, local inventory). state_dir and supervisorctl() stay local-only.
+    inventory: Path | None = None
+    # The controller port the tests reach Label Studio on, e.g. an SSH tunnel's local end
+    # (None: label_studio_port itself). url, api() and health() go through it.
+    url_port: int | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.url_port or self.port}"
 
     @property
     def name(self) -> str:
@@ -63,6 +69,8 @@ class Instance:
         }
 
     def playbook(self, playbook: str, more: dict | None = None, **kwargs) -> PlaybookRun:
+        if self.inventory is not None:
+            kwargs.setdefault("inventory", str(self.inventory))
         return run_playbook(playbook, {**self.extra_vars, **(more or {})}, **kwargs)
 
     def deploy(self, more: dict | None = None, **kwargs) -> PlaybookRun:

@@ -1,0 +1,66 @@
+"""A real PostgreSQL server for tests: Debian's binaries, a throwaway cluster, run as the
+`postgres` OS account (PostgreSQL refuses root), listening on one loopback address."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .net import free_port
+
+BIN = Path("/usr/lib/postgresql/15/bin")
+OWNER = "postgres"
+
+
+def _as_owner(*argv: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["runuser", "-u", OWNER, "--", *argv], input=stdin, capture_output=True,
+                          text=True, check=check, timeout=120)
+
+
+@dataclass
+class PostgresServer:
+    root: Path
+    host: str
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        """Run SQL as the superuser over the cluster's private unix socket; rows as text."""
+        return _as_owner(str(BIN / "psql"), "-h", str(self.root), "-p", str(self.port), "-d", database,
+                         "-v", "ON_ERROR_STOP=1", "-Atq", stdin=statement).stdout.strip()
+
+    def create_database(self, name: str, user: str, password: str) -> None:
+        # The password goes to psql on stdin, never in an argv.
+        self.sql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{password}';\n"
+                 f"CREATE DATABASE \"{name}\" OWNER \"{user}\";")
+
+    def stop(self) -> None:
+        _as_owner(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_server(host: str = "127.0.0.2") -> PostgresServer:
+    """initdb (peer auth on the socket, scram-sha-256 over TCP) and start on host:free port.
+
+    The cluster lives in a fresh dir under /tmp: pytest's tmp dirs are root's, 0700."""
+    root = Path(tempfile.mkdtemp(prefix="pg-dbhost-", dir="/tmp"))
+    shutil.chown(root, OWNER, OWNER)
+    root.chmod(0o700)
+    server = PostgresServer(root, host, free_port())
+    _as_owner(str(BIN / "initdb"), "-D", str(server.data), "--auth-local=peer",
+              "--auth-host=scram-sha-256", "--no-locale", "--encoding=UTF8")
+    options = f"-p {server.port} -c listen_addresses={host} -c unix_socket_directories={root}"
+    _as_owner(str(BIN / "pg_ctl"), "-D", str(server.data), "-l", str(root / "server.log"),
+              "-o", options, "-w", "start")
+    deadline = time.monotonic() + 30
+    while _as_owner(str(BIN / "pg_isready"), "-h", host, "-p", str(server.port), check=False).returncode:
+        if time.monotonic() > deadline:
+            raise RuntimeError((root / "server.log").read_text())
+        time.sleep(0.2)
+    return server
