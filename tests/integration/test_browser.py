@@ -1,5 +1,7 @@
 """An annotator's session in a real Chromium (issue 7): log in, annotate, submit, export; signup.
 
+As annotators work: Label Studio deployed by deploy.yml on the SSH rig's node account, the browser
+on the controller talking to the local end of the tunnel opened by playbooks/tunnel.yml.
 Debian's chromium driven by Playwright (no downloaded browser). Screenshots of every step are
 kept under the test's tmp dir and copied to artifacts/browser/ in the repository.
 """
@@ -7,15 +9,19 @@ from __future__ import annotations
 
 import csv
 import shutil
+import warnings
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import openpyxl
 import pytest
 from playwright.sync_api import sync_playwright
 
+from support.instance import Instance
+from support.net import free_port
 from support.playbook import REPO
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.ssh, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -54,12 +60,19 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh context (no cookies, no storage) per test."""
+def page(browser, study):
+    """A fresh context (no cookies, no storage) per test. The node listens on this machine's
+    loopback too, so every request the browser made is checked to have gone to the tunnel."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(TIMEOUT_MS)
+    urls: list[str] = []
+    context.on("request", lambda request: urls.append(request.url))
     yield context.new_page()
     context.close()
+    tunnel = urlsplit(study.url).netloc
+    others = {u for u in urls if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+              and urlsplit(u).netloc != tunnel}
+    assert urls and not others, f"requests not through the tunnel ({tunnel}): {sorted(others)}"
 
 
 def batch0_sheet(path: Path) -> Path:
@@ -77,15 +90,49 @@ def batch0_sheet(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def study(make_instance, tmp_path_factory):
-    """Deployed with annotator1's account; batch0 assigned."""
+def study(ssh_node, env_dir, tmp_path_factory):
+    """Deployed on the rig's node over SSH with annotator1's account, batch0 assigned, and an SSH
+    tunnel from this machine (the annotator's laptop) open to it: `study.url` is the tunnel's local
+    end, as an annotator's browser has it, so the pages and the tests' API calls go through ssh."""
     work = tmp_path_factory.mktemp("browser-study")
-    inst = make_instance(study_annotators=ANNOTATORS)
-    inst.deploy().assert_ok()
-    inst.playbook("playbooks/assign.yml", {
-        "batch": "batch0", "study_task_files_dir": str(work / "tasks"),
-        "study_assignments": str(batch0_sheet(work / "assignments.xlsx"))}).assert_ok()
-    return inst
+    workdir = ssh_node.run("mktemp -d /tmp/ls-browser-XXXXXX").stdout.strip()
+    assert workdir, "could not make a work dir on the node"
+    inst = Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
+                    credentials_dir=work / "credentials", extra={"study_annotators": ANNOTATORS},
+                    inventory=ssh_node.inventory())
+    local_port = free_port()
+    while local_port == inst.port:
+        local_port = free_port()
+    tunnel = {"label_studio_tunnel_dir": str(tmp_path_factory.mktemp("tun") / "t"),  # short: unix socket
+              "label_studio_tunnel_local_port": local_port}
+    try:
+        inst.deploy().assert_ok()
+        inst.playbook("playbooks/assign.yml", {
+            "batch": "batch0", "study_task_files_dir": str(work / "tasks"),
+            "study_assignments": str(batch0_sheet(work / "assignments.xlsx"))}).assert_ok()
+        run_tunnel(inst, tunnel, "present").assert_ok()
+        inst.url_port = tunnel["label_studio_tunnel_local_port"]
+        assert inst.url_port != inst.port
+        assert inst.url == f"http://127.0.0.1:{inst.url_port}"
+        assert inst.health(), "no /health through the tunnel"
+        yield inst
+    finally:
+        run_tunnel(inst, tunnel, "absent")
+        inst.stop()
+        rm = ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{inst.name}")
+        if rm.returncode != 0:  # e.g. another test session's rig rewrote the node's authorized_keys
+            warnings.warn(f"node cleanup failed, {workdir} left behind: {rm.stderr.strip()}")
+
+
+def run_tunnel(inst: Instance, tunnel: dict, state: str):
+    return inst.playbook("playbooks/tunnel.yml", tunnel, extra_args=["-e", f"tunnel_state={state}"])
+
+
+def through_tunnel(study, url: str) -> str:
+    """`url` with its scheme and host:port replaced by the tunnel's local end (study.url)."""
+    parts = urlsplit(url)
+    assert parts.netloc == f"127.0.0.1:{study.port}", url  # the node's own address
+    return study.url + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
 
 
 def log_in(page, inst, email: str, password: str) -> None:
@@ -201,8 +248,12 @@ def test_signup_needs_the_invite_link(study, page, tmp_path):
     assert whoami_status(page, study) in (401, 403)
     assert "stranger@example.org" not in emails(study)
 
+    # The link names the node's address (label_studio_url, http://127.0.0.1:NODE_PORT): it is
+    # what annotators open through their tunnel, whose local port equals the node's port by
+    # default (label_studio_tunnel_local_port defaults to label_studio_port). This tunnel uses
+    # another local port, so the browser gets the link with the tunnel's local end in it.
     link = (study.credentials_dir / "invite-link").read_text().strip()
-    page.goto(link)
+    page.goto(through_tunnel(study, link))
     page.fill('input[name="email"]', "invited@example.org")
     page.fill('input[name="password"]', "Inv1ted-pw!")
     shot("signup-with-link")

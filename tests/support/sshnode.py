@@ -75,7 +75,11 @@ def start_node(workdir: Path, user: str = "lsnode") -> SshNode:
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     auth = ssh_dir / "authorized_keys"
-    auth.write_text((workdir / "client_key.pub").read_text())
+    # Appended, not overwritten: a second test session on this machine must not lock the first out.
+    key = (workdir / "client_key.pub").read_text()
+    if key not in (auth.read_text() if auth.exists() else ""):
+        with open(auth, "a") as handle:
+            handle.write(key)
     for path, mode in ((ssh_dir, 0o700), (auth, 0o600)):
         os.chown(path, ent.pw_uid, ent.pw_gid)
         path.chmod(mode)
