@@ -68,6 +68,12 @@ annotations:
   description: Number of annotations in the export (JSON formats).
   returned: always
   type: int
+content_sha256:
+  description: >-
+    sha256 of the export's content; for JSON formats of its canonical form (sorted keys), so
+    the same study gives the same value on SQLite and PostgreSQL.
+  returned: success
+  type: str
 dest:
   description: The written file.
   returned: always
