@@ -13,8 +13,9 @@ An archive (`<instance>-YYYYMMDDTHHMMSSZ.tar.gz`) holds:
   manifest.json         last member: versions, time, per-project counts, sha256 of every member
 
 Taking the database snapshot is engine specific (SNAPSHOTTERS, DATABASE_CHECKS); packing,
-verifying and retention are not, so a PostgreSQL variant only adds a snapshotter that writes
-`pg_dump --format=custom` output and a check that runs `pg_restore --list` on it.
+verifying and retention are not. With PostgreSQL the database member is label_studio.pgdump
+(`pg_dump --format=custom`, checked with `pg_restore --list`; see label_studio_backup_postgresql.py,
+installed beside this script) and restore adds `load-postgresql` after `unpack`.
 
 Commands (each prints one JSON object on stdout with --json / always for the restore helpers):
   backup         snapshot, pack, verify, rename into place, apply retention, log
@@ -23,6 +24,7 @@ Commands (each prints one JSON object on stdout with --json / always for the res
   plan-restore   verify an archive and compare it with the live database of a data dir
   secrets        print the archive's secrets (for the restore playbook, which hides them)
   unpack         verify again while extracting, then swap the data dir (old one kept aside)
+  load-postgresql  after unpack: the dump into a fresh database (the current one renamed aside)
 """
 from __future__ import annotations
 
@@ -245,31 +247,38 @@ def check_sqlite(path: str) -> None:
         raise BackupError("integrity_check failed on the database snapshot: " + "; ".join(rows[:5]))
 
 
+def summarize(db) -> dict:
+    """Per-project task and annotation counts and the newest change, through a DB-API
+    connection with .execute (sqlite3, psycopg 3): the SQL is the same for both engines."""
+    projects = [
+        {"id": pid, "title": title, "tasks": tasks, "annotations": annotations,
+         "skipped": skipped or 0}
+        for pid, title, tasks, annotations, skipped in db.execute(
+            """
+            SELECT p.id, p.title,
+                   (SELECT count(*) FROM task t WHERE t.project_id = p.id),
+                   (SELECT count(*) FROM task_completion c JOIN task t ON c.task_id = t.id
+                     WHERE t.project_id = p.id),
+                   (SELECT sum(CASE WHEN c.was_cancelled THEN 1 ELSE 0 END) FROM task_completion c
+                     JOIN task t ON c.task_id = t.id WHERE t.project_id = p.id)
+              FROM project p ORDER BY p.id
+            """).fetchall()
+    ]
+    newest = db.execute(
+        "SELECT max(m) FROM (SELECT max(updated_at) AS m FROM task"
+        " UNION ALL SELECT max(updated_at) FROM task_completion) AS newest").fetchone()[0]
+    if isinstance(newest, str):  # SQLite keeps times as text
+        newest = parse_time(newest)
+    return {"projects": projects, "newest_update": iso_utc(newest) if newest else None}
+
+
 def summarize_sqlite(path: str) -> dict:
-    """Per-project task and annotation counts and the newest change, read-only."""
+    """summarize() of a SQLite file, read-only."""
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
-        projects = [
-            {"id": pid, "title": title, "tasks": tasks, "annotations": annotations,
-             "skipped": skipped or 0}
-            for pid, title, tasks, annotations, skipped in conn.execute(
-                """
-                SELECT p.id, p.title,
-                       (SELECT count(*) FROM task t WHERE t.project_id = p.id),
-                       (SELECT count(*) FROM task_completion c JOIN task t ON c.task_id = t.id
-                         WHERE t.project_id = p.id),
-                       (SELECT sum(c.was_cancelled) FROM task_completion c
-                         JOIN task t ON c.task_id = t.id WHERE t.project_id = p.id)
-                  FROM project p ORDER BY p.id
-                """)
-        ]
-        newest = conn.execute(
-            "SELECT max(m) FROM (SELECT max(updated_at) AS m FROM task"
-            " UNION ALL SELECT max(updated_at) FROM task_completion)").fetchone()[0]
+        return summarize(conn)
     finally:
         conn.close()
-    return {"projects": projects,
-            "newest_update": iso_utc(parse_time(newest)) if newest else None}
 
 
 def take_sqlite_snapshot(data_dir: str, work_dir: str) -> dict:
@@ -284,10 +293,47 @@ def take_sqlite_snapshot(data_dir: str, work_dir: str) -> dict:
             "summary": summarize_sqlite(dest)}
 
 
+# --------------------------------------------------------------------------------------------
+# Database snapshot: PostgreSQL (label_studio_backup_postgresql.py, beside this script)
+# --------------------------------------------------------------------------------------------
+
+# Where pg_dump/pg_restore are (--pg-bin-dir); None = PATH.
+PG_BIN_DIR = None
+
+
+def postgresql():
+    """The PostgreSQL helpers, imported only when needed (SQLite nodes lack psycopg/pg_dump)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import label_studio_backup_postgresql as pg
+    return pg
+
+
+@contextlib.contextmanager
+def postgresql_errors():
+    pg = postgresql()
+    try:
+        yield pg
+    except pg.PostgresError as err:
+        raise BackupError(str(err)) from err
+
+
+def take_postgresql_snapshot(_data_dir: str, work_dir: str) -> dict:
+    with postgresql_errors() as pg:
+        dest = os.path.join(work_dir, pg.DUMP_MEMBER)
+        taken = pg.snapshot(dest, PG_BIN_DIR, summarize)
+        pg.check(dest, PG_BIN_DIR)
+    return {"member": pg.DUMP_MEMBER, "path": dest, **taken}
+
+
+def check_postgresql_dump(path: str) -> None:
+    with postgresql_errors() as pg:
+        pg.check(path, PG_BIN_DIR)
+
+
 # engine -> function(data_dir, work_dir) -> {member, path, details, summary}
-SNAPSHOTTERS = {"sqlite": take_sqlite_snapshot}
+SNAPSHOTTERS = {"sqlite": take_sqlite_snapshot, "postgresql": take_postgresql_snapshot}
 # engine -> function(path of the extracted member) raising BackupError when it is unusable
-DATABASE_CHECKS = {"sqlite": check_sqlite}
+DATABASE_CHECKS = {"sqlite": check_sqlite, "postgresql": check_postgresql_dump}
 
 
 # --------------------------------------------------------------------------------------------
@@ -638,7 +684,10 @@ def cmd_verify(args) -> dict:
     return _archive_summary(manifest)
 
 
-def live_database(data_dir: str) -> dict:
+def live_database(data_dir: str, engine: str = "sqlite") -> dict:
+    if engine == "postgresql":
+        with postgresql_errors() as pg:
+            return pg.live(summarize)
     path = os.path.join(data_dir, SQLITE_MEMBER)
     if not os.path.exists(path):
         return {"exists": False, "readable": False, "newest_update": None, "projects": []}
@@ -650,12 +699,18 @@ def live_database(data_dir: str) -> dict:
 
 
 def cmd_inspect(args) -> dict:
-    return live_database(args.data_dir)
+    return live_database(args.data_dir, getattr(args, "engine", "sqlite"))
 
 
 def cmd_plan_restore(args) -> dict:
     manifest = verify_archive(args.archive, args.work_dir)
-    current = live_database(args.data_dir)
+    engine = getattr(args, "engine", "sqlite")
+    archived = manifest["database"]["engine"]
+    if archived != engine:
+        raise BackupError(
+            f"the archive holds a {archived} database, this instance uses {engine}: restore it "
+            f"into an instance deployed with label_studio_database={archived} (then migrate)")
+    current = live_database(args.data_dir, engine)
     return {"archive": _archive_summary(manifest), "current": current,
             "current_is_newer": newer_than_backup(current.get("newest_update"), manifest),
             "same_counts": counts_by_project(current["projects"]) ==
@@ -715,6 +770,20 @@ def cmd_unpack(args) -> dict:
             "archive": _archive_summary(manifest)}
 
 
+def cmd_load_postgresql(args) -> dict:
+    """After unpack: the archive's dump (now in the data dir) into a fresh database."""
+    with postgresql_errors() as pg:
+        dump = os.path.join(args.data_dir, pg.DUMP_MEMBER)
+        if not os.path.isfile(dump):
+            raise BackupError(f"no database dump at {dump}: unpack the archive first")
+        with instance_lock(os.path.join(args.state_dir, "backup.lock"), timeout=args.lock_timeout):
+            loaded = pg.load(dump, args.aside, PG_BIN_DIR)
+        os.unlink(dump)  # the archive keeps it; the data dir needs no copy
+    log.info("restore loaded %s into database %s (previous database kept as %s)", dump,
+             loaded["database"], loaded["moved_aside"])
+    return loaded
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -728,20 +797,26 @@ def parse_args(argv):
     backup.add_argument("--log", help="append the run's log here")
     backup.add_argument("--env-dir", help="Label Studio's Python env (for its version)")
     backup.add_argument("--engine", choices=sorted(SNAPSHOTTERS), default="sqlite")
+    backup.add_argument("--pg-bin-dir", help="where pg_dump is (PostgreSQL)")
     backup.add_argument("--lock-timeout", type=float, default=600)
     backup.add_argument("--json", action="store_true", help="print the result as JSON")
 
     verify = sub.add_parser("verify", help="verify an archive and print its manifest")
     verify.add_argument("--archive", required=True)
     verify.add_argument("--work-dir")
+    verify.add_argument("--pg-bin-dir", help="where pg_restore is (PostgreSQL)")
 
     inspect = sub.add_parser("inspect", help="summarize a data dir's live database")
     inspect.add_argument("--data-dir", required=True)
+    inspect.add_argument("--engine", choices=sorted(SNAPSHOTTERS), default="sqlite")
+    inspect.add_argument("--pg-bin-dir", help="unused by inspect; accepted like --engine")
 
     plan = sub.add_parser("plan-restore", help="verify an archive, compare with the live database")
     plan.add_argument("--archive", required=True)
     plan.add_argument("--data-dir", required=True)
     plan.add_argument("--work-dir", required=True)
+    plan.add_argument("--engine", choices=sorted(SNAPSHOTTERS), default="sqlite")
+    plan.add_argument("--pg-bin-dir", help="where pg_restore is (PostgreSQL)")
 
     secrets = sub.add_parser("secrets", help="print an archive's secrets as JSON")
     secrets.add_argument("--archive", required=True)
@@ -754,6 +829,15 @@ def parse_args(argv):
     unpack.add_argument("--state-dir", required=True)
     unpack.add_argument("--lock-timeout", type=float, default=600)
     unpack.add_argument("--log")
+    unpack.add_argument("--pg-bin-dir", help="where pg_restore is (PostgreSQL)")
+
+    load = sub.add_parser("load-postgresql", help="after unpack: load the dump into a fresh database")
+    load.add_argument("--data-dir", required=True)
+    load.add_argument("--state-dir", required=True)
+    load.add_argument("--aside", required=True, help="new name of the current database")
+    load.add_argument("--pg-bin-dir", help="where pg_restore is")
+    load.add_argument("--lock-timeout", type=float, default=600)
+    load.add_argument("--log")
     args = parser.parse_args(argv)
     if args.command == "backup" and args.keep < 1:
         parser.error("--keep must be at least 1")
@@ -761,12 +845,15 @@ def parse_args(argv):
 
 
 COMMANDS = {"backup": cmd_backup, "verify": cmd_verify, "inspect": cmd_inspect,
-            "plan-restore": cmd_plan_restore, "secrets": cmd_secrets, "unpack": cmd_unpack}
+            "plan-restore": cmd_plan_restore, "secrets": cmd_secrets, "unpack": cmd_unpack,
+            "load-postgresql": cmd_load_postgresql}
 
 
 def main(argv=None) -> int:
     os.umask(0o077)  # archives, logs and extracted data are private
     args = parse_args(argv)
+    global PG_BIN_DIR
+    PG_BIN_DIR = getattr(args, "pg_bin_dir", None)
     setup_log(getattr(args, "log", None), echo=args.command != "backup" or args.json)
     try:
         result = COMMANDS[args.command](args)

@@ -1,0 +1,151 @@
+"""The PostgreSQL part of label_studio_backup.py (installed beside it; imported only when the
+instance's database is PostgreSQL, so SQLite nodes need neither psycopg nor pg_dump).
+
+The connection comes from Label Studio's POSTGRE_* variables in the environment (cron runs the
+script through with-service-env), and reaches pg_dump/pg_restore as PG* environment variables:
+the password is never in an argv.
+
+  snapshot  pg_dump --format=custom inside a REPEATABLE READ transaction's exported snapshot,
+            so the per-project counts in the manifest are exactly those of the dump
+  check     pg_restore --list must read the whole table of contents and find the study's tables
+  load      restore a dump into a fresh, empty database; the current one is renamed aside
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+
+try:  # Label Studio >= 1.13 ships psycopg 3, older releases psycopg2.
+    import psycopg as driver
+except ImportError:  # pragma: no cover - depends on the Label Studio version
+    import psycopg2 as driver
+
+DUMP_MEMBER = "label_studio.pgdump"
+# Tables a Label Studio dump must hold data for, or it is not a study's database.
+REQUIRED_TABLES = ("project", "task", "task_completion", "htx_user")
+
+
+class PostgresError(Exception):
+    """A failure with a message for the log / playbook (label_studio_backup turns it into BackupError)."""
+
+
+def settings(env=None) -> dict:
+    env = os.environ if env is None else env
+    missing = [n for n in ("POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST",
+                           "POSTGRE_PORT") if not env.get(n)]
+    if missing:
+        raise PostgresError("no PostgreSQL settings in the environment (" + ", ".join(missing) +
+                            "): run the script through the instance's with-service-env")
+    return {"dbname": env["POSTGRE_NAME"], "user": env["POSTGRE_USER"],
+            "password": env["POSTGRE_PASSWORD"], "host": env["POSTGRE_HOST"],
+            "port": int(env["POSTGRE_PORT"])}
+
+
+def tool_env(conn: dict, dbname: str | None = None) -> dict:
+    """The environment pg_dump/pg_restore read the connection from. Pure."""
+    return {**os.environ, "PGHOST": conn["host"], "PGPORT": str(conn["port"]),
+            "PGUSER": conn["user"], "PGPASSWORD": conn["password"],
+            "PGDATABASE": dbname or conn["dbname"]}
+
+
+def connect(conn: dict, dbname: str | None = None, autocommit: bool = False):
+    try:
+        db = driver.connect(**{**conn, "dbname": dbname or conn["dbname"]}, connect_timeout=10)
+    except driver.OperationalError as err:
+        raise PostgresError(f"cannot connect to database {dbname or conn['dbname']} on "
+                            f"{conn['host']}:{conn['port']}: {str(err).strip()}") from err
+    db.autocommit = autocommit
+    return db
+
+
+def tool(bin_dir: str | None, name: str) -> str:
+    return os.path.join(bin_dir, name) if bin_dir else name
+
+
+def snapshot(dest: str, bin_dir: str | None, summarize) -> dict:
+    """Dump the database into dest; summarize(connection) runs inside the dump's snapshot."""
+    conn = settings()
+    db = connect(conn)
+    try:
+        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        snapshot_id = db.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        summary = summarize(db)
+        # While this transaction stays open, pg_dump sees exactly what the summary counted.
+        run([tool(bin_dir, "pg_dump"), "--format=custom", "--compress=6", "--no-password",
+             f"--snapshot={snapshot_id}", f"--file={dest}"], tool_env(conn), "pg_dump")
+        db.rollback()
+    finally:
+        db.close()
+    return {"details": {"server": f"{conn['host']}:{conn['port']}", "name": conn["dbname"],
+                        "restarts": 0}, "summary": summary}
+
+
+def check(path: str, bin_dir: str | None) -> None:
+    """pg_restore --list reads the whole table of contents; the study's tables must be in it."""
+    listing = run([tool(bin_dir, "pg_restore"), "--list", path], None, "pg_restore --list")
+    missing = missing_tables(listing)
+    if missing:
+        raise PostgresError("the database dump holds no data for " + ", ".join(missing))
+
+
+def missing_tables(listing: str) -> list:
+    """Required tables without a TABLE DATA entry in a pg_restore --list. Pure."""
+    present = set()
+    for line in listing.splitlines():
+        parts = line.split()
+        # "<id>; <oid> <oid> TABLE DATA public task owner"
+        if "TABLE" in parts and "DATA" in parts:
+            at = parts.index("DATA")
+            if len(parts) > at + 2:
+                present.add(parts[at + 2])
+    return [table for table in REQUIRED_TABLES if table not in present]
+
+
+def live(summarize) -> dict:
+    """Summary of the live database (for inspect and plan-restore)."""
+    conn = settings()
+    db = connect(conn)
+    try:
+        exists = db.execute("SELECT to_regclass('public.project') IS NOT NULL").fetchone()[0]
+        if not exists:
+            return {"exists": False, "readable": False, "newest_update": None, "projects": []}
+        return {"exists": True, "readable": True, **summarize(db)}
+    finally:
+        db.close()
+
+
+def load(dump: str, aside: str, bin_dir: str | None) -> dict:
+    """Restore dump into a fresh database under the configured name; the current database is
+    renamed to `aside` first and renamed back if anything fails. Label Studio must be stopped."""
+    conn = settings()
+    name = conn["dbname"]
+    admin = connect(conn, dbname="postgres", autocommit=True)
+    try:
+        busy = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                             (name,)).fetchone()[0]
+        if busy:
+            raise PostgresError(f"database {name} has {busy} open connection(s): stop Label Studio first")
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (aside,)).fetchone():
+            raise PostgresError(f"a database named {aside} already exists; not overwriting it")
+        admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{aside}"')
+        try:
+            admin.execute(f'CREATE DATABASE "{name}" OWNER "{conn["user"]}"')
+            run([tool(bin_dir, "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+                 "--single-transaction", "--no-password", f"--dbname={name}", dump],
+                tool_env(conn, name), "pg_restore")
+        except Exception:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'ALTER DATABASE "{aside}" RENAME TO "{name}"')
+            raise
+    except driver.Error as err:
+        raise PostgresError(f"restoring into database {name}: {str(err).strip()}") from err
+    finally:
+        admin.close()
+    return {"database": name, "moved_aside": aside}
+
+
+def run(argv: list, env: dict | None, what: str) -> str:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PostgresError(f"{what} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    return done.stdout
