@@ -8,7 +8,7 @@ import pytest
 
 from support.instance import Instance
 from support.net import free_port, listening_addresses
-from support.postgres import start_server
+from support.postgres import BIN, node_sql, start_server
 from support.processes import watch_cmdlines
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow, pytest.mark.postgresql]
@@ -26,17 +26,6 @@ def node_instance(ssh_node, env_dir, tmp_path_factory, **extra) -> Instance:
 def remove_node_instance(ssh_node, inst: Instance) -> None:
     inst.stop()
     ssh_node.run(f"rm -rf {inst.data_dir.parent} ~/.local/state/label-studio/{inst.name}")
-
-
-def node_sql(ssh_node, inst: Instance, statement: str) -> str:
-    """SQL as Label Studio's own user, password from the service's env file (not argv)."""
-    state = f"~/.local/state/label-studio/{inst.name}"
-    out = ssh_node.run(
-        f"{state}/with-service-env bash -c 'PGPASSWORD=$POSTGRE_PASSWORD exec "
-        f"/usr/lib/postgresql/15/bin/psql -h $POSTGRE_HOST -p $POSTGRE_PORT -U $POSTGRE_USER "
-        f"-d $POSTGRE_NAME -Atc \"$1\"' sql {statement!r}")
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +60,7 @@ def test_own_cluster_is_private(own, ssh_node):
     mode = (own.credentials_dir / "postgresql_password").stat().st_mode & 0o777
     assert mode == 0o600
     # Password authentication over TCP (scram-sha-256): a wrong password is refused.
-    refused = ssh_node.run(f"PGPASSWORD=wrong /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p {port}"
+    refused = ssh_node.run(f"PGPASSWORD=wrong {BIN}/psql -h 127.0.0.1 -p {port}"
                            " -U label_studio -d label_studio -c 'select 1'")
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .net import free_port
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's server binaries (package postgresql), newest major version installed.
+BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 OWNER = "postgres"
 
 
@@ -64,3 +65,15 @@ def start_server(host: str = "127.0.0.2") -> PostgresServer:
             raise RuntimeError((root / "server.log").read_text())
         time.sleep(0.2)
     return server
+
+
+def node_sql(ssh_node, inst, statement: str) -> str:
+    """SQL on an instance's database as Label Studio's own user, run on the SSH rig's node with
+    the password taken from the service's env file (not argv)."""
+    state = f"~/.local/state/label-studio/{inst.name}"
+    out = ssh_node.run(
+        f"{state}/with-service-env bash -c 'PGPASSWORD=$POSTGRE_PASSWORD exec "
+        f"{BIN}/psql -h $POSTGRE_HOST -p $POSTGRE_PORT -U $POSTGRE_USER "
+        f"-d $POSTGRE_NAME -Atc \"$1\"' sql {statement!r}")
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
