@@ -104,6 +104,19 @@ def test_second_run_and_check_mode_change_nothing(deployed):
     deployed.deploy(check=True, diff=True).assert_unchanged()
 
 
+def test_check_mode_before_the_first_deploy_writes_nothing(make_instance):
+    # A user's first command may well be --check --diff: it must succeed and leave no trace,
+    # not even generated secrets on the controller.
+    fresh = make_instance()
+    run = fresh.deploy(check=True, diff=True)
+    run.assert_ok()
+    assert run.changed > 0 and "the first real deploy creates 6" in run.output
+    for path in (fresh.data_dir, fresh.state_dir, fresh.credentials_dir):
+        assert not path.exists(), path
+    assert fresh.name not in subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+    assert not fresh.health()
+
+
 def test_kill_9_is_healed_by_supervisor(deployed):
     (pid,) = label_studio_pids(deployed)
     os.kill(pid, 9)
