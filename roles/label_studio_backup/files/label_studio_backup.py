@@ -303,7 +303,9 @@ PG_BIN_DIR = None
 
 def postgresql():
     """The PostgreSQL helpers, imported only when needed (SQLite nodes lack psycopg/pg_dump)."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:  # called for every database step: add the script's dir once
+        sys.path.insert(0, here)
     import label_studio_backup_postgresql as pg
     return pg
 
