@@ -47,9 +47,12 @@ class PlaybookRun:
 
 def run_playbook(playbook: str, extra_vars: dict | None = None, *, inventory: str | None = None,
                  check: bool = False, diff: bool = False, extra_args: list | None = None,
-                 env: dict | None = None, timeout: int = 1200) -> PlaybookRun:
-    """Run a playbook of this repository from its root, extra vars passed in a file (not argv)."""
-    args = ["ansible-playbook", playbook]
+                 env: dict | None = None, timeout: int = 1200,
+                 wrapper: list | None = None) -> PlaybookRun:
+    """Run a playbook of this repository from its root, extra vars passed in a file (not argv).
+
+    `wrapper` prefixes the command line (e.g. to run it in another mount namespace)."""
+    args = [*(wrapper or []), "ansible-playbook", playbook]
     if inventory:
         args += ["-i", inventory]
     vars_file = None

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Prints, as JSON, the environment that makes uv install the way pip would for this account.
+
+uv reads neither pip's configuration files nor PIP_* variables, and by default trusts only its
+own certificate roots: on a node whose pip.conf names an institutional index, mirror, proxy or
+certificate bundle (or whose system store holds a site's TLS root), pip works and uv fails.
+So the env role asks pip for its effective settings (`pip config list`: global, user and site
+files and PIP_* variables) and hands uv the same ones. Run with the environment's own Python.
+Standard library only.
+"""
+import ast
+import json
+import subprocess
+import sys
+
+# Later sources win, as in pip: [global], then [install], then the environment.
+PRECEDENCE = ("global", "install", ":env:")
+
+
+def parse_config_list(text):
+    """{option: value} from `pip config list` lines such as global.index-url='https://...'."""
+    found = {}
+    for line in text.splitlines():
+        name, sep, quoted = line.partition("=")
+        if not sep or "." not in name:
+            continue
+        section, _, option = name.rpartition(".")
+        try:
+            value = ast.literal_eval(quoted)
+        except (ValueError, SyntaxError):
+            value = quoted.strip("'\"")
+        found.setdefault(section, {})[option] = str(value)
+    merged = {}
+    for section in PRECEDENCE:
+        merged.update(found.get(section, {}))
+    return merged
+
+
+def _words(value):
+    return value.split()
+
+
+def uv_environment(pip_settings):
+    """The uv environment variables equivalent to pip's settings (names as uv documents them)."""
+    env = {"UV_NATIVE_TLS": "1"}  # the system certificate store, as pip's truststore/certifi+system
+    if pip_settings.get("index-url"):
+        env["UV_INDEX_URL"] = pip_settings["index-url"]
+    if pip_settings.get("extra-index-url"):
+        env["UV_EXTRA_INDEX_URL"] = " ".join(_words(pip_settings["extra-index-url"]))
+    if pip_settings.get("find-links"):
+        env["UV_FIND_LINKS"] = ",".join(_words(pip_settings["find-links"]))
+    if pip_settings.get("no-index", "").lower() in ("1", "true", "yes", "on"):
+        env["UV_NO_INDEX"] = "1"
+    if pip_settings.get("trusted-host"):
+        env["UV_INSECURE_HOST"] = " ".join(_words(pip_settings["trusted-host"]))
+    if pip_settings.get("cert"):
+        env["SSL_CERT_FILE"] = pip_settings["cert"]
+    if pip_settings.get("client-cert"):
+        env["SSL_CLIENT_CERT"] = pip_settings["client-cert"]
+    if pip_settings.get("proxy"):
+        for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+            env[name] = pip_settings["proxy"]
+    if pip_settings.get("constraint"):
+        env["UV_CONSTRAINT"] = " ".join(_words(pip_settings["constraint"]))
+    if pip_settings.get("timeout") or pip_settings.get("default-timeout"):
+        env["UV_HTTP_TIMEOUT"] = pip_settings.get("timeout") or pip_settings["default-timeout"]
+    return env
+
+
+def main():
+    listing = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             universal_newlines=True, check=False).stdout
+    print(json.dumps(uv_environment(parse_config_list(listing)), sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

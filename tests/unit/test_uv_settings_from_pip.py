@@ -1,0 +1,55 @@
+"""uv is given the settings pip has on the node (roles/label_studio_env/files/uv_settings_from_pip.py)."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "roles/label_studio_env/files/uv_settings_from_pip.py"
+spec = importlib.util.spec_from_file_location("uv_settings_from_pip", SCRIPT)
+uv_settings = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(uv_settings)
+
+# `pip config list` as it printed on this test machine, plus an install section, a proxy and a
+# multi-line value (pip prints values with %r).
+LISTING = """\
+:env:.cert='/etc/ssl/certs/ca-certificates.crt'
+:env:.find-links='/opt/wheels'
+global.cert='/somewhere/else.pem'
+global.constraint='/etc/xdg/pip/constraints.txt'
+global.extra-index-url='file:///opt/pypi/simple file:///opt/pypi-more/simple'
+global.index-url='https://mirror.example.org/simple'
+install.index-url='https://install.example.org/simple'
+global.proxy='http://proxy.example.org:3128'
+global.trusted-host='mirror.example.org\\nother.example.org'
+"""
+
+
+def test_environment_beats_install_beats_global():
+    settings = uv_settings.parse_config_list(LISTING)
+    assert settings["cert"] == "/etc/ssl/certs/ca-certificates.crt"      # :env: over global
+    assert settings["index-url"] == "https://install.example.org/simple"  # install over global
+    assert settings["find-links"] == "/opt/wheels"
+
+
+def test_every_pip_setting_has_its_uv_twin():
+    env = uv_settings.uv_environment(uv_settings.parse_config_list(LISTING))
+    assert env == {
+        "UV_NATIVE_TLS": "1",
+        "UV_INDEX_URL": "https://install.example.org/simple",
+        "UV_EXTRA_INDEX_URL": "file:///opt/pypi/simple file:///opt/pypi-more/simple",
+        "UV_FIND_LINKS": "/opt/wheels",
+        "UV_CONSTRAINT": "/etc/xdg/pip/constraints.txt",
+        "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
+        "HTTPS_PROXY": "http://proxy.example.org:3128", "HTTP_PROXY": "http://proxy.example.org:3128",
+        "https_proxy": "http://proxy.example.org:3128", "http_proxy": "http://proxy.example.org:3128",
+        "UV_INSECURE_HOST": "mirror.example.org other.example.org",
+    }
+
+
+def test_no_settings_still_uses_the_system_certificate_store():
+    assert uv_settings.uv_environment(uv_settings.parse_config_list("")) == {"UV_NATIVE_TLS": "1"}
+
+
+def test_no_index_is_carried_over():
+    env = uv_settings.uv_environment({"no-index": "true", "find-links": "/a /b"})
+    assert env["UV_NO_INDEX"] == "1" and env["UV_FIND_LINKS"] == "/a,/b"
