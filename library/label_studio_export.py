@@ -14,6 +14,10 @@ description:
     (and C(changed) only true) when the content differs.
   - Label Studio keeps a copy of every API export under its data dir's C(export/) folder; given
     O(data_dir), the module removes the copies this export created, so they do not pile up.
+  - >-
+    In C(CSV) format, every cell a spreadsheet program would run as a formula (annotators' free
+    text or report text starting with C(=), C(+), C(-), C(@), a tab or a carriage return) gets a
+    leading C(') as OWASP's CSV injection guidance says; the JSON formats keep the exact text.
 version_added: "1.0.0"
 author: label-studio-study
 extends_documentation_fragment:
@@ -87,6 +91,7 @@ from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNEC
                                                       LabelStudioError, client_from_module)
 from ansible.module_utils.label_studio_export_count import count_export
 from ansible.module_utils.atomic_files import file_differs, write_atomic
+from ansible.module_utils.table_files import neutralize_csv
 
 
 def export_copies(data_dir, project_id):
@@ -119,6 +124,8 @@ def main():
         result["project_id"] = project["id"]
         before = export_copies(params["data_dir"], project["id"]) if params["data_dir"] else set()
         content = client.export(project["id"], params["format"], params["download_all_tasks"])
+        if params["format"] == "CSV":
+            content = neutralize_csv(content)
         if params["data_dir"]:
             for leftover in export_copies(params["data_dir"], project["id"]) - before:
                 os.unlink(leftover)

@@ -16,19 +16,55 @@ import zipfile
 # Characters XML 1.0 cannot hold (openpyxl refuses them); pasted text can contain them.
 _ILLEGAL_XML = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
+# First characters that make a spreadsheet program read a CSV cell as a formula (OWASP, "CSV
+# Injection"): equals, plus, minus, at, tab, carriage return.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """One CSV field: text that would start a formula gets a leading "'" (OWASP's neutralization).
+
+    Only text is touched: annotators' answers and report text are typed by people, so "-2+3" or
+    "=HYPERLINK(...)" in them is neutralized even where it was meant as data. Numbers the code
+    itself writes (ids, offsets, lead times, counts) are ints/floats, stay numbers and are written
+    as they are; a negative number is a number to a spreadsheet, never a formula. None is empty.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def csv_bytes(columns, rows):
     """UTF-8 CSV (RFC 4180: comma, double quotes, CRLF) without a byte order mark.
 
     No BOM, so pandas/R read the first column name cleanly; Excel users get the .xlsx. None is an
-    empty field. Values are written as they are: a text answer starting with "=" stays text here
-    (analysis first); the .xlsx stores it as a string, never a formula.
+    empty field. Text that a spreadsheet would run as a formula is neutralized (csv_cell), so the
+    CSV is safe to double-click; the .xlsx keeps the exact text, stored as a string.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(column) is None else row.get(column) for column in columns])
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def neutralize_csv(data):
+    """A CSV file's bytes (Label Studio's own CSV export) with every cell neutralized (csv_cell).
+
+    Every cell of such a file is text, so a negative number in it gets the "'" too (the study's
+    ids, counts and lead times are not negative). A file with nothing to neutralize keeps its
+    exact bytes; otherwise it is rewritten with the same line ending.
+    """
+    text = data.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not any(cell.startswith(FORMULA_STARTS) for row in rows for cell in row):
+        return data
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n" if "\r\n" in text else "\n")
+    writer.writerows([[csv_cell(cell) for cell in row] for row in rows])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -8,6 +8,7 @@ receives the restores. Tests run in file order and build on each other's state.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import sqlite3
@@ -267,6 +268,36 @@ def test_truncated_archive_changes_nothing(source, target, tmp_path):
     assert data_dir_fingerprint(target) == before
     assert {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()} == credentials
     assert target.supervisorctl("status", "label-studio").returncode == 0
+    assert target.health()
+
+
+def test_an_archive_edited_with_recomputed_checksums_is_refused(source, target, tmp_path):
+    """Checksums prove integrity, not origin: a member replaced and its sha256 recomputed in the
+    manifest must not restore (issue 13, item 9). Refused before anything changes."""
+    good = archives(source)[-1]
+    edited = tmp_path / good.name
+    forged = b"SECRET_KEY=forged-by-someone-else\n"
+    with tarfile.open(good) as tar, tarfile.open(edited, "w:gz") as out:
+        for member in tar.getmembers():
+            data = tar.extractfile(member).read()
+            if member.name == "service.env":
+                data = forged
+            elif member.name == "manifest.json":
+                manifest = json.loads(data)
+                manifest["members"]["service.env"] = {"sha256": hashlib.sha256(forged).hexdigest(),
+                                                      "size": len(forged)}
+                data = json.dumps(manifest, indent=2, sort_keys=True).encode()
+            member.size = len(data)
+            out.addfile(member, io.BytesIO(data))
+    before = data_dir_fingerprint(target)
+    credentials = {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()}
+
+    run = restore(target, edited)
+    assert run.returncode != 0
+    assert f"Restore of {edited} refused; nothing was changed." in run.output
+    assert "not authenticated by this instance's backup key" in run.output
+    assert data_dir_fingerprint(target) == before
+    assert {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()} == credentials
     assert target.health()
 
 

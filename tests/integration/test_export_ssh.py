@@ -48,6 +48,11 @@ def test_export_over_ssh_brings_files_home(ssh_node, env_dir, tmp_path):
         assert [(r["study_id"], r["annotator"], r["control"], r["value"]) for r in rows] == [
             (str(task["data"]["study_id"]), "annotator4", "duration-minutes", "7")]
         assert (out / f"{DATE}-unannotated.csv").exists()
+        # Temporary full exports removed on both sides; what stays is 0600 (issue 13, item 8).
+        state = f"~/.local/state/label-studio/{instance_name(variables['label_studio_data_dir'])}"
+        assert ssh_node.run(f"test -e {state}/exports && echo left || echo gone").stdout.strip() == "gone"
+        assert not [p for p in (out / ".incoming").rglob("*") if p.is_file()]
+        assert {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {"0o600"}
         run_playbook("export.yml", variables, inventory=inventory).assert_unchanged()
     finally:
         run_playbook("deploy.yml", {**variables, "label_studio_state": "stopped"}, inventory=inventory)

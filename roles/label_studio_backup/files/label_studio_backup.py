@@ -10,7 +10,13 @@ An archive (`<instance>-YYYYMMDDTHHMMSSZ.tar.gz`) holds:
   media/...             uploads and export snapshots
   service.env           the instance's env file (SECRET_KEY)
   bootstrap.env         its first-start credentials (admin password, API token), if present
-  manifest.json         last member: versions, time, per-project counts, sha256 of every member
+  manifest.json         versions, time, per-project counts, sha256 of every member
+  manifest.hmac         last member: HMAC-SHA256 of manifest.json's bytes with the instance's key
+
+The sha256 sums prove integrity; the HMAC proves origin: whoever edits a member and recomputes
+its sum cannot recompute the HMAC without the key (--key-file: 0600 in the instance's state dir
+on the node, and in the controller's credentials dir). Every command that reads an archive
+refuses one that fails the HMAC or lacks it (--allow-unsigned: archives made before signing).
 
 Taking the database snapshot is engine specific (SNAPSHOTTERS, DATABASE_CHECKS); packing,
 verifying and retention are not. With PostgreSQL the database member is label_studio.pgdump
@@ -36,6 +42,7 @@ import fcntl
 import glob
 import gzip
 import hashlib
+import hmac
 import io
 import json
 import logging
@@ -54,6 +61,9 @@ import zlib
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.hmac"
+SIGNATURE_SCHEME = "hmac-sha256"
+MIN_KEY_LENGTH = 32
 SQLITE_MEMBER = "label_studio.sqlite3"
 # The instance's env files in its state dir: the service's own (SECRET_KEY) and the first-start
 # credentials (admin password, API token), which the restored database was created with.
@@ -387,6 +397,43 @@ def build_manifest(*, instance: str, created_at: dt.datetime, finished_at: dt.da
     }
 
 
+def read_key(path: str) -> bytes:
+    """The instance's backup key (the file's text, stripped); refused if not private."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise BackupError(f"no backup key at {path}: deploy this instance (deploy.yml installs it)") from None
+    with os.fdopen(fd, "rb") as fh:
+        if os.fstat(fh.fileno()).st_mode & 0o077:
+            raise BackupError(f"the backup key {path} is readable by other accounts: make it 0600")
+        key = fh.read().strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise BackupError(f"the backup key {path} is too short (at least {MIN_KEY_LENGTH} characters)")
+    return key
+
+
+def sign_manifest(body: bytes, key: bytes) -> str:
+    """The signature member's text for a manifest's exact bytes. Pure."""
+    return f"{SIGNATURE_SCHEME} " + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def signature_problem(body: bytes, signature, key: bytes, allow_unsigned: bool = False):
+    """Why a manifest (its bytes) is not authenticated by signature and key, or None. Pure."""
+    if signature is None:
+        if allow_unsigned:
+            return None
+        return ("it has no signature (an archive made before backups were signed, or one "
+                "assembled by someone else); restore an older archive only with the explicit "
+                "override for unsigned archives")
+    scheme, _, digest = signature.strip().partition(" ")
+    if scheme != SIGNATURE_SCHEME or not digest:
+        return f"its signature is unreadable (expected '{SIGNATURE_SCHEME} HEX')"
+    if not hmac.compare_digest(sign_manifest(body, key), f"{SIGNATURE_SCHEME} {digest}"):
+        return ("its manifest does not match its HMAC-SHA256 signature: edited after it was "
+                "signed, or signed with another instance's key")
+    return None
+
+
 class _HashingReader(io.RawIOBase):
     """Reads a file for tarfile while hashing exactly the bytes that go into the archive."""
 
@@ -415,8 +462,9 @@ def _add_file(tar: tarfile.TarFile, arcname: str, path: str) -> dict:
         return {"sha256": reader.digest.hexdigest(), "size": size}
 
 
-def pack_archive(dest: str, members: list, make_manifest) -> dict:
-    """Write members (arcname, path) and then the manifest (built from their checksums) to dest.
+def pack_archive(dest: str, members: list, make_manifest, key: bytes) -> dict:
+    """Write members (arcname, path), then the manifest (built from their checksums) and its
+    signature with key to dest.
 
     dest is created 0600 and must not exist. Returns the manifest.
     """
@@ -430,6 +478,10 @@ def pack_archive(dest: str, members: list, make_manifest) -> dict:
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode, info.mtime = len(body), 0o600, int(time.time())
             tar.addfile(info, io.BytesIO(body))
+            signature = (sign_manifest(body, key) + "\n").encode()
+            info = tarfile.TarInfo(SIGNATURE)
+            info.size, info.mode, info.mtime = len(signature), 0o600, int(time.time())
+            tar.addfile(info, io.BytesIO(signature))
         raw.flush()
         os.fsync(raw.fileno())
     return manifest
@@ -476,11 +528,13 @@ def _copy_member(tar: tarfile.TarFile, member: tarfile.TarInfo, out_path: str | 
     return {"sha256": digest.hexdigest(), "size": size}
 
 
-def read_archive(path: str, extract_to: str | None = None, only=None) -> tuple:
+def read_archive(path: str, extract_to: str | None = None, only=None, *, key: bytes,
+                 allow_unsigned: bool = False) -> tuple:
     """Read an archive once, front to back: checksum every member, keep the manifest, and
     extract the members `only(name)` accepts (all regular members if only is None) under
-    extract_to. Returns (manifest, seen). Raises BackupError for unreadable archives."""
-    manifest, seen = None, {}
+    extract_to. Returns (manifest, seen). Raises BackupError for unreadable archives and for
+    a manifest that key does not authenticate (the callers then check members against it)."""
+    body, signature, seen = None, None, {}
     try:
         # gzip (not tarfile's own "r|gz", which ignores the trailer) checks the CRC and length
         # once the stream is drained to its end: a truncated or bit-flipped archive fails here.
@@ -491,8 +545,14 @@ def read_archive(path: str, extract_to: str | None = None, only=None) -> tuple:
                     if member.isdir():
                         continue
                     raise BackupError(f"{path}: unexpected non-file member {name!r}")
-                if name == MANIFEST:
-                    manifest = json.loads(tar.extractfile(member).read().decode())
+                if name in (MANIFEST, SIGNATURE):
+                    if (body if name == MANIFEST else signature) is not None:
+                        raise BackupError(f"{path}: member {name!r} appears twice")
+                    data = tar.extractfile(member).read()
+                    if name == MANIFEST:
+                        body = data
+                    else:
+                        signature = data.decode("ascii", "replace")
                     continue
                 if not safe_member_name(name):
                     raise BackupError(f"{path}: unsafe member name {name!r}")
@@ -507,15 +567,24 @@ def read_archive(path: str, extract_to: str | None = None, only=None) -> tuple:
                 pass
     except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as err:
         raise BackupError(f"{path} is truncated or corrupt ({type(err).__name__}: {err})") from err
-    if manifest is None:
+    if body is None:
         raise BackupError(f"{path} has no {MANIFEST}: truncated or not a backup of this kind")
+    problem = signature_problem(body, signature, key, allow_unsigned)
+    if problem:
+        raise BackupError(f"{path} is not authenticated by this instance's backup key: {problem}")
+    try:
+        manifest = json.loads(body.decode())
+    except ValueError as err:
+        raise BackupError(f"{path}: its {MANIFEST} is not JSON ({err})") from err
     return manifest, seen
 
 
-def verify_archive(path: str, work_dir: str) -> dict:
-    """Checksums of every member and the database's own check. Returns the manifest."""
+def verify_archive(path: str, work_dir: str, *, key: bytes, allow_unsigned: bool = False) -> dict:
+    """The manifest's signature, checksums of every member and the database's own check.
+    Returns the manifest."""
     with tempfile.TemporaryDirectory(prefix=".verify-", dir=work_dir) as tmp:
-        manifest, seen = read_archive(path, tmp, only=is_database_candidate)
+        manifest, seen = read_archive(path, tmp, only=is_database_candidate, key=key,
+                                      allow_unsigned=allow_unsigned)
         problems = check_members(manifest, seen)
         if problems:
             raise BackupError(f"{path} failed verification: " + "; ".join(problems))
@@ -625,6 +694,7 @@ def write_backup(args, backup_dir: str, created: dt.datetime) -> tuple:
             else:
                 log.warning("no %s in %s: the archive lacks its secrets", env_member, args.state_dir)
         version = label_studio_version(args.env_dir)
+        key = read_key(args.key_file)
 
         def make_manifest(checksums):
             return build_manifest(
@@ -637,9 +707,9 @@ def write_backup(args, backup_dir: str, created: dt.datetime) -> tuple:
         partial = os.path.join(
             backup_dir, f".{args.instance}-{created.strftime(STAMP_FORMAT)}.tar.gz.partial")
         try:
-            manifest = pack_archive(partial, members, make_manifest)
+            manifest = pack_archive(partial, members, make_manifest, key)
             os.unlink(snapshot["path"])  # free the space before verifying
-            verify_archive(partial, work)
+            verify_archive(partial, work, key=key)
             final_time = created
             while os.path.exists(os.path.join(backup_dir, archive_name(args.instance, final_time))):
                 final_time += dt.timedelta(seconds=1)  # two runs within one second
@@ -680,9 +750,14 @@ def _archive_summary(manifest: dict) -> dict:
     return {key: manifest.get(key) for key in keys}
 
 
+def _key_args(args) -> dict:
+    """How the archive-reading commands authenticate: the key file, and the explicit override."""
+    return {"key": read_key(args.key_file), "allow_unsigned": getattr(args, "allow_unsigned", False)}
+
+
 def cmd_verify(args) -> dict:
     work = args.work_dir or os.path.dirname(os.path.abspath(args.archive))
-    manifest = verify_archive(args.archive, work)
+    manifest = verify_archive(args.archive, work, **_key_args(args))
     return _archive_summary(manifest)
 
 
@@ -705,7 +780,7 @@ def cmd_inspect(args) -> dict:
 
 
 def cmd_plan_restore(args) -> dict:
-    manifest = verify_archive(args.archive, args.work_dir)
+    manifest = verify_archive(args.archive, args.work_dir, **_key_args(args))
     engine = getattr(args, "engine", "sqlite")
     archived = manifest["database"]["engine"]
     if archived != engine:
@@ -722,7 +797,8 @@ def cmd_plan_restore(args) -> dict:
 def cmd_secrets(args) -> dict:
     values = {}
     with tempfile.TemporaryDirectory(prefix=".secrets-", dir=args.work_dir) as tmp:
-        manifest, seen = read_archive(args.archive, tmp, only=lambda name: name in ENV_MEMBERS)
+        manifest, seen = read_archive(args.archive, tmp, only=lambda name: name in ENV_MEMBERS,
+                                      **_key_args(args))
         problems = check_members(manifest, seen)
         if problems:
             raise BackupError(f"{args.archive} failed verification: " + "; ".join(problems))
@@ -738,12 +814,13 @@ def cmd_unpack(args) -> dict:
     data_dir = os.path.abspath(args.data_dir)
     parent = os.path.dirname(data_dir)
     lock = os.path.join(args.state_dir, "backup.lock")
+    authentication = _key_args(args)
     with instance_lock(lock, timeout=args.lock_timeout):
         staging = tempfile.mkdtemp(prefix="." + os.path.basename(data_dir) + ".unpack-", dir=parent)
         try:
             os.chmod(staging, 0o700)
             manifest, seen = read_archive(
-                args.archive, staging, only=lambda name: name not in ENV_MEMBERS)
+                args.archive, staging, only=lambda name: name not in ENV_MEMBERS, **authentication)
             problems = check_members(manifest, seen)
             if problems:
                 raise BackupError(f"{args.archive} failed verification: " + "; ".join(problems))
@@ -786,6 +863,14 @@ def cmd_load_postgresql(args) -> dict:
     return loaded
 
 
+def add_key_arguments(parser, reads_archives=True) -> None:
+    parser.add_argument("--key-file", required=True,
+                        help="the instance's backup key (0600): signs new archives, authenticates read ones")
+    if reads_archives:
+        parser.add_argument("--allow-unsigned", action="store_true",
+                            help="accept an archive without a signature (made before signing)")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -802,11 +887,13 @@ def parse_args(argv):
     backup.add_argument("--pg-bin-dir", help="where pg_dump is (PostgreSQL)")
     backup.add_argument("--lock-timeout", type=float, default=600)
     backup.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_key_arguments(backup, reads_archives=False)
 
     verify = sub.add_parser("verify", help="verify an archive and print its manifest")
     verify.add_argument("--archive", required=True)
     verify.add_argument("--work-dir")
     verify.add_argument("--pg-bin-dir", help="where pg_restore is (PostgreSQL)")
+    add_key_arguments(verify)
 
     inspect = sub.add_parser("inspect", help="summarize a data dir's live database")
     inspect.add_argument("--data-dir", required=True)
@@ -819,10 +906,12 @@ def parse_args(argv):
     plan.add_argument("--work-dir", required=True)
     plan.add_argument("--engine", choices=sorted(SNAPSHOTTERS), default="sqlite")
     plan.add_argument("--pg-bin-dir", help="where pg_restore is (PostgreSQL)")
+    add_key_arguments(plan)
 
     secrets = sub.add_parser("secrets", help="print an archive's secrets as JSON")
     secrets.add_argument("--archive", required=True)
     secrets.add_argument("--work-dir", required=True)
+    add_key_arguments(secrets)
 
     unpack = sub.add_parser("unpack", help="restore an archive into a data dir")
     unpack.add_argument("--archive", required=True)
@@ -832,6 +921,7 @@ def parse_args(argv):
     unpack.add_argument("--lock-timeout", type=float, default=600)
     unpack.add_argument("--log")
     unpack.add_argument("--pg-bin-dir", help="where pg_restore is (PostgreSQL)")
+    add_key_arguments(unpack)
 
     load = sub.add_parser("load-postgresql", help="after unpack: load the dump into a fresh database")
     load.add_argument("--data-dir", required=True)
