@@ -28,11 +28,14 @@ options:
     type: str
     required: true
   tasks:
-    description: Tasks, as flat data dicts or wrapped in C(data). Mutually exclusive with O(src).
+    description:
+      - Tasks, as flat data dicts or wrapped in C(data). Mutually exclusive with O(src).
+      - Module arguments are logged to the node's syslog (unless C(no_target_syslog)) and shown
+        at C(-vvv); for credentialed text use O(src), a private file, as C(playbooks/assign.yml) does.
     type: list
     elements: dict
   src:
-    description: JSON file on the managed node holding the list of tasks.
+    description: JSON file on the managed node holding the list of tasks (keep it private, C(0600)).
     type: path
   key:
     description: Task data field identifying a task within the project.

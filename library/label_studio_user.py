@@ -29,7 +29,11 @@ extends_documentation_fragment:
   - label_studio_connection
 options:
   email:
-    description: Email address of the account; it is also the login name.
+    description:
+      - Email address of the account; it is also the login name.
+      - Declared C(no_log), so it never reaches the node's syslog nor Ansible's output (it is
+        personal data); messages and the diff name the account by O(username) instead, and the
+        module does not return it.
     type: str
     required: true
   username:
@@ -76,7 +80,7 @@ attributes:
     support: full
   diff_mode:
     support: full
-    details: The diff shows email and username, never the password.
+    details: The diff shows the username and whether the account exists, never the email nor the password.
 notes:
   - Works with Label Studio 1.6.0 and 1.23.x (open-source edition).
 """
@@ -106,11 +110,6 @@ user_id:
   returned: always
   type: int
   sample: 4
-email:
-  description: Email of the account as Label Studio stores it (its case may differ from O(email)).
-  returned: always
-  type: str
-  sample: a1@example.org
 username:
   description: Username of the account (after any change).
   returned: always
@@ -198,7 +197,7 @@ def creation_inputs(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            email=dict(type="str", required=True),
+            email=dict(type="str", required=True, no_log=True),
             username=dict(type="str"),
             state=dict(type="str", default="present", choices=["present"]),
             password=dict(type="str", no_log=True),
@@ -212,8 +211,9 @@ def main():
         supports_check_mode=True)
     params = module.params
     email = params["email"]
-    result = dict(changed=False, user_id=None, email=email, username=None, created=False,
-                  updated_fields=[])
+    # Messages name the account without its email (personal data, kept out of every log).
+    who = "account %s" % (params["username"] or "of the given email")
+    result = dict(changed=False, user_id=None, username=None, created=False, updated_fields=[])
     client = client_from_module(module)
     try:
         user = find_user(client.list_users(), email)
@@ -221,14 +221,15 @@ def main():
         if plan.create:
             password, env = creation_inputs(module)
     except (LabelStudioError, ValueError) as err:
-        module.fail_json(msg="account %s: %s" % (email, err), **result)
+        module.fail_json(msg="%s: %s" % (who, err), **result)
 
     shown = plan.diff["after"]
-    result.update(user_id=user["id"] if user else None, email=shown["email"],
+    result.update(user_id=user["id"] if user else None,
                   username=shown["username"], created=bool(plan.create),
                   updated_fields=sorted(plan.update), changed=plan.changed)
     if module._diff:
-        result["diff"] = plan.diff
+        result["diff"] = dict((side, dict((k, v) for k, v in shown_side.items() if k != "email"))
+                              for side, shown_side in plan.diff.items())
     if not plan.changed or module.check_mode:
         module.exit_json(**result)
 
@@ -238,8 +239,8 @@ def main():
             module.exit_json(**result)
         created = client.create_user(plan.create["email"], plan.create["username"])
     except LabelStudioError as err:
-        module.fail_json(msg="account %s: %s" % (email, err), **result)
-    result.update(user_id=created["id"], email=created["email"])
+        module.fail_json(msg="%s: %s" % (who, err), **result)
+    result.update(user_id=created["id"])
     # reset_password looks the account up by its exact stored email.
     ok, output = reset_password(params["label_studio_bin"], env, created["email"], password,
                                 params["cli_timeout"])
@@ -252,8 +253,8 @@ def main():
     except LabelStudioError as err:
         undone = ("deleting the new account (id %d) failed too (%s): delete it in Label Studio "
                   "before the next run" % (created["id"], err))
-    module.fail_json(msg="account %s: setting the password with %s reset_password failed (%s); %s"
-                     % (email, params["label_studio_bin"], output, undone), **result)
+    module.fail_json(msg="%s: setting the password with %s reset_password failed (%s); %s"
+                     % (who, params["label_studio_bin"], output, undone), **result)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,13 @@ description:
     whatever O(batch) asks for.
   - Optionally writes the per-annotator task files C({batch}-{annotator}-tasks.json) into
     O(task_files_dir) for the record, as the original study did.
+  - Batch names (from the sheet) and annotator names must be safe as parts of file names
+    (module_utils/study_names.py, described in the README), that is letters of any script, digits,
+    spaces, C(.), C(_) and C(-); not starting with C(.); not reserved (C(all), and for annotators
+    C(users), C(annotations), C(unannotated) and names ending in C(.full)); no two equal ignoring
+    case. Every file name derived from them is asserted to stay inside its directory.
+  - The report text never leaves the module as a return value or argument (it would reach the
+    node's syslog and Ansible's output); the tasks travel as files, O(transfer_dir).
   - Run it on the controller (delegated to C(localhost), or in a play on C(localhost)); it needs
     the Python package openpyxl there.
 version_added: "1.0.0"
@@ -74,6 +81,14 @@ options:
         atomically with mode C(0600) and only when their content differs.
       - Omit to write nothing.
     type: path
+  transfer_dir:
+    description:
+      - An existing private directory (e.g. made by C(ansible.builtin.tempfile)) for one file per
+        annotator with tasks, C({annotator}.json) (mode C(0600)), holding the tasks of every
+        requested batch, which C(playbooks/assign.yml) copies to the node for C(label_studio_tasks).
+      - Written in check mode too (the import's check pass needs the tasks); the caller removes
+        the directory when done.
+    type: path
 attributes:
   check_mode:
     description: Computes and validates everything and reports which task files would change; writes nothing.
@@ -82,9 +97,9 @@ attributes:
     description: Shows, per task file that would change, its number of tasks before and after.
     support: full
 notes:
-  - The module never talks to Label Studio; import the returned tasks with C(label_studio_tasks).
-  - The returned tasks hold the report text. Do not print them (avoid C(-v) output of this task
-    in shared logs) when the reports are credentialed data.
+  - The module never talks to Label Studio; import the files of O(transfer_dir) with
+    C(label_studio_tasks) (its O(label_studio_tasks#module:src) option).
+  - It returns counts and paths, never task data.
 seealso:
   - module: study_generate_assignments
 """
@@ -98,6 +113,7 @@ EXAMPLES = r"""
     annotators: "{{ study_annotators }}"
     batch: batch2
     task_files_dir: "{{ study_task_files_dir }}"
+    transfer_dir: "{{ transfer.path }}"
   delegate_to: localhost
   run_once: true
   register: study_plan
@@ -118,17 +134,18 @@ batches:
   type: list
   elements: str
   sample: [batch0, batch1, batch2]
-tasks_by_annotator:
+task_counts:
   description:
-    - Per annotator, the task data of every requested batch, batch by batch in sheet order.
-      Every annotator is present, with an empty list if the batches give them nothing.
+    - Per annotator, the number of tasks of every requested batch together. Every annotator is
+      present, with 0 if the batches give them nothing.
   returned: success
   type: dict
-  sample:
-    annotator1:
-      - {study_id: 50848467, batch: batch2, "findings+bg": "...", impression: "...",
-         order: [wgsum, bertabs, wgsum+cl, gsum_thresholding], candidate0: "...",
-         candidate1: "...", candidate2: "...", candidate3: "..."}
+  sample: {annotator1: 60, annotator2: 60}
+transfer_files:
+  description: Per annotator with at least one task, its file in O(transfer_dir) and how many tasks it holds.
+  returned: when O(transfer_dir) is set
+  type: dict
+  sample: {annotator1: {path: /tmp/ansible.x1/annotator1.json, tasks: 60}}
 counts:
   description: Number of tasks per batch and annotator.
   returned: success
@@ -150,7 +167,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
 from ansible.module_utils.study_assignments import (
     StudyDataError, format_problems, load_study, plan_tasks, render_task_file, resolve_batches,
-    task_counts, task_file_name, tasks_by_annotator)
+    task_counts, task_file_clashes, task_file_path, tasks_by_annotator)
+from ansible.module_utils.study_names import path_inside
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -188,7 +206,7 @@ def sync_task_files(module, directory, plan, names, batches):
             tasks = plan[batch][name]
             if not tasks:
                 continue
-            path = os.path.join(directory, task_file_name(batch, name))
+            path = task_file_path(directory, batch, name)
             content = render_task_file(tasks).encode("utf-8")
             changed = file_differs(path, content, PRIVATE_FILE)
             files.append({"path": path, "tasks": len(tasks), "changed": changed,
@@ -210,6 +228,17 @@ def sync_task_files(module, directory, plan, names, batches):
                    "before_header": directory, "after_header": directory}
 
 
+def write_transfer_files(directory, by_annotator):
+    """{annotator}.json (0600) per annotator with tasks, also in check mode: the import reads them."""
+    files = {}
+    for name, tasks in by_annotator.items():
+        if tasks:
+            path = path_inside(directory, "%s.json" % name)
+            write_atomic(path, render_task_file(tasks).encode("utf-8"), PRIVATE_FILE)
+            files[name] = {"path": path, "tasks": len(tasks)}
+    return files
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -220,6 +249,7 @@ def main():
             batch=dict(type="str", required=True),
             key=dict(type="str", default="study_id", no_log=False),
             task_files_dir=dict(type="path"),
+            transfer_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -236,16 +266,21 @@ def main():
     if not sheet.problems:
         batches, batch_problems = resolve_batches(sheet, params["batch"])
         problems.extend(batch_problems)
+    if not problems:
+        problems.extend(task_file_clashes(batches, names))
     if problems:
         module.fail_json(msg=format_problems(problems))
 
     plan = plan_tasks(sheet, reports_by_id, names, batches, params["key"])
+    by_annotator = tasks_by_annotator(plan, names, batches)
     result = dict(
         changed=False,
         batches=batches,
         counts=task_counts(plan),
-        tasks_by_annotator=tasks_by_annotator(plan, names, batches),
+        task_counts=dict((name, len(tasks)) for name, tasks in by_annotator.items()),
     )
+    if params["transfer_dir"]:
+        result["transfer_files"] = write_transfer_files(params["transfer_dir"], by_annotator)
     if params["task_files_dir"]:
         files, diff = sync_task_files(module, params["task_files_dir"], plan, names, batches)
         result["task_files"] = files

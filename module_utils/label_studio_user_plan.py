@@ -32,10 +32,10 @@ def find_user(users, email):
     matches = sorted((u for u in users if (u.get("email") or "").strip().lower() == wanted),
                      key=lambda u: u["id"])
     if len(matches) > 1:
-        raise ValueError("%d accounts use the email %s (ids %s, emails %s): delete or re-address "
-                         "all but one in Label Studio first"
-                         % (len(matches), email, ", ".join(str(u["id"]) for u in matches),
-                            ", ".join(u["email"] for u in matches)))
+        # Ids, not the addresses: messages reach Ansible's output and logs (personal data).
+        raise ValueError("%d accounts use the email (compared case-insensitively; ids %s): "
+                         "delete or re-address all but one in Label Studio first"
+                         % (len(matches), ", ".join(str(u["id"]) for u in matches)))
     return matches[0] if matches else None
 
 

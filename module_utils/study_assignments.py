@@ -13,6 +13,8 @@ import difflib
 import json
 import re
 
+from ansible.module_utils.study_names import fold, name_problem, path_inside, same_ignoring_case
+
 ID_COLUMN = "id"
 BATCH_COLUMN = "batch"
 # a1, a2, ... aN: any number of annotator columns.
@@ -256,6 +258,7 @@ def index_reports(records, path, key):
 def annotator_names(annotators):
     """Names from a list of names or {name, email} dicts, with problems for bad items."""
     names = []
+    positions = {}
     problems = []
     for position, item in enumerate(annotators or [], start=1):
         name = item.get("name") if isinstance(item, dict) else item
@@ -268,8 +271,15 @@ def annotator_names(annotators):
                             "annotator)" % (where, name))
         elif name in names:
             problems.append("%s: %s is listed twice" % (where, name))
+        elif name_problem(name, "annotator"):
+            problems.append("%s: %s" % (where, name_problem(name, "annotator")))
         else:
             names.append(name)
+            positions[name] = position
+    for name, earlier in same_ignoring_case(names):
+        problems.append("annotators item %d: '%s' differs from '%s' (item %d) only in case (their "
+                        "files would be one on a case-insensitive file system)"
+                        % (positions[name], name, earlier, positions[earlier]))
     if not annotators:
         problems.append("annotators: the list is empty")
     return names, problems
@@ -321,9 +331,11 @@ def validate_sheet(sheet, reports_by_id, reports_path, names, required_fields):
         return list(sheet.problems)
     problems = []
     first_row = {}
+    batch_rows = {}  # batch name as folded -> (name, first row)
     for row in sheet.rows:
         problems.extend(_validate_id(sheet, row, first_row, reports_by_id, reports_path))
         problems.extend(_validate_batch(sheet, row))
+        problems.extend(_validate_batch_name(sheet, row, batch_rows))
         problems.extend(_validate_annotators(sheet, row, names))
         if row.batch is not None and row.report_id in reports_by_id and required_fields:
             missing = [field for field in required_fields
@@ -365,6 +377,24 @@ def _validate_batch(sheet, row):
         return ["%s row %d, columns %s: report %s is in %s but no annotator is named"
                 % (sheet.path, row.number, span, row.report_id, row.batch)]
     return []
+
+
+def _validate_batch_name(sheet, row, batch_rows):
+    """The batch name is safe in a file name: reported once, at the first row that has it."""
+    if row.batch is None or row.batch.lower() == ALL:
+        return []  # no batch, or 'all' (refused by _validate_batch)
+    key = fold(row.batch)
+    if key in batch_rows:
+        name, first = batch_rows[key]
+        if name == row.batch:
+            return []
+        batch_rows[key] = (row.batch, row.number)  # report each spelling once
+        return ["%s: batch '%s' differs from '%s' (row %d) only in case (their task files would be "
+                "one on a case-insensitive file system)"
+                % (sheet.at(row.number, sheet.batch_column), row.batch, name, first)]
+    batch_rows[key] = (row.batch, row.number)
+    problem = name_problem(row.batch, "batch")
+    return ["%s: %s" % (sheet.at(row.number, sheet.batch_column), problem)] if problem else []
 
 
 def _validate_annotators(sheet, row, names):
@@ -444,6 +474,32 @@ def task_counts(plan):
 def task_file_name(batch, annotator):
     """The original study's file name for one batch of one annotator."""
     return "%s-%s-tasks.json" % (batch, annotator)
+
+
+def task_file_path(directory, batch, annotator):
+    """directory/{batch}-{annotator}-tasks.json; raises ValueError should it leave directory."""
+    return path_inside(directory, task_file_name(batch, annotator))
+
+
+def task_file_clashes(batches, names):
+    """Problems for (batch, annotator) pairs whose task files would be one and the same.
+
+    'a-b' + 'c' and 'a' + 'b-c' both give a-b-c-tasks.json (and names equal ignoring case give
+    one file on a case-insensitive file system).
+    """
+    first = {}
+    problems = []
+    for batch in batches:
+        for name in names:
+            key = fold(task_file_name(batch, name))
+            if key in first:
+                problems.append("batch '%s' of annotator '%s' and batch '%s' of annotator '%s' "
+                                "would share the task file %s; rename a batch or an annotator"
+                                % (batch, name, first[key][0], first[key][1],
+                                   task_file_name(batch, name)))
+            else:
+                first[key] = (batch, name)
+    return problems
 
 
 def render_task_file(tasks):

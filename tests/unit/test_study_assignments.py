@@ -564,3 +564,38 @@ def test_new_annotator_columns_are_numbered_after_the_highest(tmp_path):
     reread = read_sheet(path)
     assert [c.name for c in reread.annotator_columns] == ["a1", "a5", "a6", "a7"]
     assert all(len(row.annotator_values()) == 4 for row in reread.rows if row.batch == "batch2")
+
+
+# --- names that become file names (issue 13, item 6) ------------------------------------------
+
+@pytest.mark.parametrize("batch, why", [("../../x", "holds '/'"), ("a/b", "holds '/'"),
+                                        (".hidden", "starts with '.'"), ("b:1", "holds ':'")])
+def test_unsafe_batch_names_are_refused_at_their_first_row(study, batch, why):
+    problems = messages(study([[1, "batch0", "all"], [2, batch, "annotator1"], [3, batch, "all"]]))
+    assert len(problems) == 1, problems
+    assert "assignments.xlsx row 3, column B (batch): '%s' %s" % (batch, why) in problems[0], problems
+
+
+def test_batches_equal_ignoring_case_are_refused(study):
+    problems = messages(study([[1, "batch1", "all"], [2, "Batch1", "annotator1"], [3, "Batch1", "all"]]))
+    assert len(problems) == 1 and "row 3, column B (batch): batch 'Batch1' differs from 'batch1' " \
+        "(row 2) only in case" in problems[0], problems
+
+
+def test_unsafe_and_reserved_annotator_names_are_refused(study):
+    names = ["annotator1", "users", "x.full", "a/b", "Annotator1", {"name": ".x", "email": "x@example.org"}]
+    problems = messages(study([[1, "b", "annotator1"]], names=names))
+    assert [p.split(":")[0] for p in problems] == ["annotators item %d" % n for n in (2, 3, 4, 6, 5)], problems
+    assert "'users' is reserved" in problems[0] and "'x.full' is reserved" in problems[1]
+    assert "'a/b' holds '/'" in problems[2] and "'.x' starts with '.'" in problems[3]
+    assert "'Annotator1' differs from 'annotator1' (item 1) only in case" in problems[4]
+
+
+def test_task_files_that_would_be_one_are_found():
+    from ansible.module_utils.study_assignments import task_file_clashes, task_file_path
+    assert task_file_clashes(["a-b", "a"], ["c", "b-c"]) == [
+        "batch 'a' of annotator 'b-c' and batch 'a-b' of annotator 'c' would share the task file "
+        "a-b-c-tasks.json; rename a batch or an annotator"]
+    assert task_file_clashes(["b1", "b2"], ["x", "y"]) == []
+    with pytest.raises(ValueError):
+        task_file_path("/tmp/tasks", "../..", "x")

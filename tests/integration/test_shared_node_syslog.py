@@ -1,0 +1,92 @@
+"""Nothing of the study reaches the node's syslog nor Ansible's output, even at -vvv (issue 13, item 1).
+
+A /dev/log listener collects every message while deploy (with annotator accounts), assign,
+export and backup run at -vvv; neither that capture nor the playbooks' output may hold report
+text, an annotator's email or a secret. The playbooks run with ANSIBLE_NO_TARGET_SYSLOG=False
+(a user with another ansible.cfg): the project's own `no_target_syslog` is defence in depth,
+the module arguments themselves must carry nothing.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from support.playbook import REPO
+from support.syslog import capture_syslog
+
+EXAMPLE = REPO / "files/study"
+BATCH = "batch0"
+EMAILS = {"annotator1": "Syslog.Annotator1@Example.org", "annotator2": "syslog-a2@example.org"}
+ANNOTATORS = [{"name": name, "email": EMAILS[name]} if name in EMAILS else name
+              for name in (f"annotator{i}" for i in range(1, 7))]
+LOUD = {"ANSIBLE_NO_TARGET_SYSLOG": "False"}
+DATE = "20261130"
+
+
+def normalized(text: str) -> str:
+    """Whitespace folded (YAML output wraps long strings), YAML's escaped line breaks joined."""
+    return re.sub(r"\s+", " ", re.sub(r"\\\n\s*\\?", "", text)).lower()
+
+
+def report_texts(batch: str) -> set[str]:
+    """Every text of the batch's reports, as the import sends them to Label Studio."""
+    import openpyxl
+    sheet = openpyxl.load_workbook(EXAMPLE / "assignments.xlsx", read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    ids = {row[0] for row in rows[1:] if row[1] == batch}
+    texts = set()
+    for record in json.loads((EXAMPLE / "reports.json").read_text()):
+        if record["id"] in ids:
+            texts.update(value for value in record.values() if isinstance(value, str) and len(value) >= 12)
+    assert len(texts) > 10, "too few report texts to look for"
+    return texts
+
+
+def secrets(credentials_dir) -> dict[str, str]:
+    """Every secret the deploy generated on the controller (admin password, token, passwords, link)."""
+    found = {str(path.relative_to(credentials_dir)): path.read_text().strip()
+             for path in credentials_dir.rglob("*") if path.is_file()}
+    assert {"admin_password", "api_token"} <= set(found), sorted(found)
+    return {name: value for name, value in found.items() if len(value) >= 8}
+
+
+@pytest.fixture(scope="module")
+def logged(make_instance, tmp_path_factory):
+    """Deploy, assign, export and backup at -vvv with a /dev/log listener; (syslog, output, inst)."""
+    work = tmp_path_factory.mktemp("syslog")
+    shutil.copy(EXAMPLE / "assignments.xlsx", work / "assignments.xlsx")
+    inst = make_instance(study_annotators=ANNOTATORS, study_assignments=str(work / "assignments.xlsx"),
+                         study_task_files_dir=str(work / "tasks"), study_export_dir=str(work / "exports"),
+                         study_export_date=DATE)
+    outputs = []
+    with capture_syslog() as messages:
+        for playbook, more in (("deploy.yml", {}), ("playbooks/assign.yml", {"batch": BATCH}),
+                               ("export.yml", {}), ("playbooks/backup.yml", {})):
+            run = inst.playbook(playbook, more, extra_args=["-vvv"], env=LOUD)
+            outputs.append(run.output)
+            run.assert_ok()
+    return messages, "\n".join(outputs), inst
+
+
+def test_the_listener_hears_ansibles_modules(logged):
+    """The capture is real: the modules did log their invocations to it."""
+    messages, _output, inst = logged
+    assert any("ansible-label_studio_tasks" in m for m in messages), messages[:5]
+    assert any("ansible-label_studio_user" in m for m in messages)
+    assert len(inst.api("GET", "/api/users/")) == 3  # admin + the two annotators with an email
+
+
+@pytest.mark.parametrize("where", ["syslog", "ansible output"])
+def test_no_report_text_email_or_secret_leaks(logged, where):
+    messages, output, inst = logged
+    text = normalized("\n".join(messages) if where == "syslog" else output)
+    leaks = {"report texts": [t[:40] for t in sorted(report_texts(BATCH)) if normalized(t) in text],
+             "emails of": [name for name, email in EMAILS.items() if email.lower() in text],
+             "secrets": [name for name, value in secrets(inst.credentials_dir).items()
+                         if normalized(value) in text]}
+    found = {kind: items for kind, items in leaks.items() if items}
+    assert not found, f"{where} holds " + "; ".join(
+        f"{len(items)} {kind}: {items[:5]}" for kind, items in found.items())
