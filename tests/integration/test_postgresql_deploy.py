@@ -195,7 +195,7 @@ def test_external_server_on_a_db_host(db_host, make_instance, tmp_path):
     env = (inst.state_dir / "service.env").read_text()
     assert "POSTGRE_HOST=127.0.0.2" in env
     assert "PGSSLMODE=verify-full" in env and f"PGSSLROOTCERT={db_host.cert}" in env
-    assert "PGREQUIREAUTH=scram-sha-256" in env
+    assert "PGREQUIREAUTH=scram-sha-256" in env and "PGCHANNELBINDING=require" in env
     assert db_host.sql("SELECT bool_and(ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)"
                        " WHERE usename = 'annotation'") == "t"
     inst.deploy().assert_unchanged()
