@@ -2,13 +2,15 @@
 existing server on a separate "db host" given by the inventory's label_studio_db group."""
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from support.instance import Instance
-from support.net import free_port, listening_addresses
-from support.postgres import BIN, node_sql, start_server
+from support.net import free_port, listening_addresses, tcp_listening_ports_of
+from support.postgres import BIN, CLEARTEXT_USER, node_sql, start_server
 from support.processes import watch_cmdlines
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow, pytest.mark.postgresql]
@@ -49,20 +51,60 @@ def test_own_cluster_serves_label_studio(own, ssh_node):
     assert own.api("GET", "/api/projects/?page_size=100")["count"] == 6
 
 
+def postmaster_pid(ssh_node, inst) -> int:
+    return int(ssh_node.run(f"head -1 {inst.data_dir}-postgresql/postmaster.pid").stdout)
+
+
+def socket_path(ssh_node, inst) -> str:
+    return (f"{ssh_node.home}/.local/state/label-studio/{inst.name}"
+            f"/.s.PGSQL.{inst.extra['label_studio_postgresql_port']}")
+
+
 def test_own_cluster_is_private(own, ssh_node):
     port = own.extra["label_studio_postgresql_port"]
-    assert listening_addresses(port) == {"127.0.0.1"}
+    # No TCP listener at all (issue 13): while the cluster is down, another account could take a
+    # loopback port and receive Label Studio's password. Only the unix socket in the 0700 state dir.
+    assert listening_addresses(port) == set()
+    assert tcp_listening_ports_of(postmaster_pid(ssh_node, own)) == []
     cluster = f"{own.data_dir}-postgresql"
-    modes = ssh_node.run(f"stat -c '%a %n' {cluster} ~/.local/state/label-studio/{own.name}/service.env "
-                         f"~/.local/state/label-studio/{own.name}/.s.PGSQL.{port}").stdout.split("\n")
+    state = f"~/.local/state/label-studio/{own.name}"
+    modes = ssh_node.run(f"stat -c '%a %n' {cluster} {state}/service.env {state} "
+                         f"{state}/.s.PGSQL.{port}").stdout.split("\n")
     assert modes[0].startswith("700 ") and modes[1].startswith("600 "), modes
-    assert modes[2].startswith("700 "), modes  # the unix socket: the node account only
+    assert modes[2].startswith("700 ") and modes[3].startswith("700 "), modes
     mode = (own.credentials_dir / "postgresql_password").stat().st_mode & 0o777
     assert mode == 0o600
-    # Password authentication over TCP (scram-sha-256): a wrong password is refused.
-    refused = ssh_node.run(f"PGPASSWORD=wrong {BIN}/psql -h 127.0.0.1 -p {port}"
+    env = ssh_node.run(f"cat {state}/service.env").stdout
+    assert f"POSTGRE_HOST={ssh_node.home}/.local/state/label-studio/{own.name}\n" in env
+    # Another account holding even the password reaches the cluster neither way.
+    for host in (f"{ssh_node.home}/.local/state/label-studio/{own.name}", "127.0.0.1"):
+        other = subprocess.run(["runuser", "-u", "nobody", "--", str(BIN / "psql"), "-h", host,
+                                "-p", str(port), "-U", "label_studio", "-d", "label_studio", "-c", "select 1"],
+                               env={**os.environ, "PGPASSWORD": own.password, "PGCONNECT_TIMEOUT": "5"},
+                               capture_output=True, text=True, cwd="/")
+        assert other.returncode != 0, (host, other.stdout)
+        assert "Permission denied" in other.stderr or "Connection refused" in other.stderr, other.stderr
+    # The wrong password is refused on the socket too (scram-sha-256).
+    refused = ssh_node.run(f"PGPASSWORD=wrong {BIN}/psql -h {state} -p {port}"
                            " -U label_studio -d label_studio -c 'select 1'")
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
+
+
+def test_label_studio_is_no_superuser(own, ssh_node):
+    # Label Studio's role owns its database and nothing more: with its password nobody runs
+    # programs as the node account (COPY ... TO PROGRAM needs a superuser).
+    assert node_sql(ssh_node, own, "SELECT rolsuper::text || rolcreaterole::text || rolcreatedb::text"
+                                   " FROM pg_roles WHERE rolname = current_user") == "falsefalsefalse"
+    assert node_sql(ssh_node, own, "SELECT pg_get_userbyid(datdba) FROM pg_database"
+                                   " WHERE datname = current_database()") == "label_studio"
+    assert node_sql(ssh_node, own, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                                   " AND tableowner <> current_user") == "0"
+    program = node_sql(ssh_node, own, "COPY (SELECT 1) TO PROGRAM 'true'", check=False)
+    assert program.returncode != 0
+    assert "pg_execute_server_program" in program.stderr, program.stderr
+    # The superuser's way in (peer on the socket) is not in the service's env file.
+    env = ssh_node.run(f"cat ~/.local/state/label-studio/{own.name}/service.env").stdout
+    assert "postgres" not in env.replace("POSTGRE_", "").lower().replace("postgresql", ""), env
 
 
 def test_password_never_in_argv_or_output(own):
@@ -75,12 +117,30 @@ def test_second_deploy_changes_nothing(own):
     own.deploy(check=True, diff=True).assert_unchanged()
 
 
+def test_cluster_of_an_earlier_version_is_refused(own, ssh_node):
+    # A cluster made by the earlier layout (initdb's pg_hba.conf: TCP, Label Studio as superuser)
+    # is not converted in place: deploy stops before writing anything and says how to move.
+    hba = f"{own.data_dir}-postgresql/pg_hba.conf"
+    env = f"~/.local/state/label-studio/{own.name}/service.env"
+    before = ssh_node.run(f"sha256sum {env}").stdout
+    assert ssh_node.run(f"cp -p {hba} {hba}.kept && sed -i 1d {hba}").returncode == 0
+    try:
+        run = own.deploy()
+    finally:
+        ssh_node.run(f"mv {hba}.kept {hba}")
+    assert run.returncode != 0
+    assert "made by an earlier version" in run.output and "docs/postgresql.md" in run.output, run.output[-3000:]
+    assert ssh_node.run(f"sha256sum {env}").stdout == before
+    assert own.health()
+
+
 def test_stop_and_start_again(own, ssh_node):
     port = own.extra["label_studio_postgresql_port"]
     own.stop().assert_ok()
-    assert listening_addresses(port) == set() and not own.health()
+    assert ssh_node.run(f"test -e {socket_path(ssh_node, own)}").returncode == 1 and not own.health()
     assert own.deploy().assert_ok().changed > 0
-    assert own.health() and listening_addresses(port) == {"127.0.0.1"}
+    assert own.health() and listening_addresses(port) == set()
+    assert ssh_node.run(f"test -S {socket_path(ssh_node, own)}").returncode == 0
     assert node_sql(ssh_node, own, "SELECT count(*) FROM project") == "6"
 
 
@@ -110,8 +170,11 @@ def db_host_inventory(path: Path, server) -> Path:
 
 def test_external_server_on_a_db_host(db_host, make_instance, tmp_path):
     db_host.create_database("study", "annotation", "Db-Host-Pw-61c2")
+    # TLS with the server's certificate checked against the given root (issue 13).
     inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
-                         label_studio_postgresql_name="study", label_studio_postgresql_user="annotation")
+                         label_studio_postgresql_name="study", label_studio_postgresql_user="annotation",
+                         label_studio_postgresql_sslmode="verify-full",
+                         label_studio_postgresql_sslrootcert=str(db_host.cert))
     inst.inventory = db_host_inventory(tmp_path / "hosts.yml", db_host)
 
     # No password given yet: refused before anything is written.
@@ -129,7 +192,12 @@ def test_external_server_on_a_db_host(db_host, make_instance, tmp_path):
     assert inst.health()
     assert db_host.sql("SELECT count(*) FROM project", database="study") == "6"
     assert not (inst.data_dir / "label_studio.sqlite3").exists()
-    assert "POSTGRE_HOST=127.0.0.2" in (inst.state_dir / "service.env").read_text()
+    env = (inst.state_dir / "service.env").read_text()
+    assert "POSTGRE_HOST=127.0.0.2" in env
+    assert "PGSSLMODE=verify-full" in env and f"PGSSLROOTCERT={db_host.cert}" in env
+    assert "PGREQUIREAUTH=scram-sha-256" in env and "PGCHANNELBINDING=require" in env
+    assert db_host.sql("SELECT bool_and(ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)"
+                       " WHERE usename = 'annotation'") == "t"
     inst.deploy().assert_unchanged()
 
 
@@ -144,3 +212,34 @@ def test_wrong_password_for_the_db_host_fails_clearly(db_host, make_instance, tm
     assert f"PostgreSQL refused database other as other_user on 127.0.0.2:{db_host.port}" in run.output
     assert "password authentication failed" in run.output
     assert "Wrong-Pw-77e1" not in run.output
+
+
+def test_db_host_without_a_trusted_certificate_is_refused(db_host, make_instance, tmp_path):
+    # verify-full with no root certificate to check the server's against: libpq refuses before
+    # sending anything, and deploy says why.
+    db_host.create_database("unverified", "unverified_user", "Unverified-Pw-5b1e")
+    inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
+                         label_studio_postgresql_name="unverified", label_studio_postgresql_user="unverified_user",
+                         label_studio_postgresql_password="Unverified-Pw-5b1e",
+                         label_studio_postgresql_sslmode="verify-full")
+    inst.inventory = db_host_inventory(tmp_path / "hosts.yml", db_host)
+    run = inst.deploy()
+    assert run.returncode != 0
+    assert "PostgreSQL refused database unverified as unverified_user on 127.0.0.2" in run.output
+    assert "root certificate file" in run.output, run.output[-3000:]
+    assert "Unverified-Pw-5b1e" not in run.output
+
+
+def test_db_host_asking_for_a_clear_text_password_is_refused(db_host, make_instance, tmp_path):
+    # A server (or an impostor) that asks for the password in clear text gets nothing: SCRAM is
+    # required of the server (libpq's require_auth, via PGREQUIREAUTH in the env file).
+    db_host.create_database("cleartext", CLEARTEXT_USER, "Cleartext-Pw-2c4d")
+    inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
+                         label_studio_postgresql_name="cleartext", label_studio_postgresql_user=CLEARTEXT_USER,
+                         label_studio_postgresql_password="Cleartext-Pw-2c4d")
+    inst.inventory = db_host_inventory(tmp_path / "hosts.yml", db_host)
+    run = inst.deploy()
+    assert run.returncode != 0
+    assert f"PostgreSQL refused database cleartext as {CLEARTEXT_USER} on 127.0.0.2" in run.output
+    assert "scram-sha-256" in run.output and "cleartext password" in run.output, run.output[-3000:]
+    assert "Cleartext-Pw-2c4d" not in run.output

@@ -187,6 +187,14 @@ def test_restore_round_trip(backed_up, ssh_node):
     aside = node_sql(ssh_node, backed_up, "SELECT datname FROM pg_database WHERE datname LIKE "
                                           "'label_studio_before_restore_%'")
     assert len(aside.split()) == 1, aside
+    # pg_restore ran as the database's owner, not a superuser, into a fresh database it owns
+    # (issue 13: a dump's SQL can do no more than Label Studio).
+    assert node_sql(ssh_node, backed_up, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == "f"
+    assert node_sql(ssh_node, backed_up, "SELECT pg_get_userbyid(datdba) FROM pg_database"
+                                         " WHERE datname = current_database()") == "label_studio"
+    assert node_sql(ssh_node, backed_up, "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
+                                         " ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
+                                         " AND c.relowner <> 'label_studio'::regrole") == "0"
     backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive), "force": True}).assert_unchanged()
     backed_up.deploy().assert_unchanged()
 

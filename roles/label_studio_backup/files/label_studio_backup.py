@@ -856,7 +856,7 @@ def cmd_load_postgresql(args) -> dict:
         if not os.path.isfile(dump):
             raise BackupError(f"no database dump at {dump}: unpack the archive first")
         with instance_lock(os.path.join(args.state_dir, "backup.lock"), timeout=args.lock_timeout):
-            loaded = pg.load(dump, args.aside, PG_BIN_DIR)
+            loaded = pg.load(dump, args.aside, PG_BIN_DIR, args.admin_user)
         os.unlink(dump)  # the archive keeps it; the data dir needs no copy
     log.info("restore loaded %s into database %s (previous database kept as %s)", dump,
              loaded["database"], loaded["moved_aside"])
@@ -928,6 +928,8 @@ def parse_args(argv):
     load.add_argument("--state-dir", required=True)
     load.add_argument("--aside", required=True, help="new name of the current database")
     load.add_argument("--pg-bin-dir", help="where pg_restore is")
+    load.add_argument("--admin-user", help="superuser reached by peer auth (own cluster) that "
+                      "renames and creates the database; default: the owner itself")
     load.add_argument("--lock-timeout", type=float, default=600)
     load.add_argument("--log")
     args = parser.parse_args(argv)

@@ -52,8 +52,8 @@ def connect(conn: dict, dbname: str | None = None, autocommit: bool = False):
     try:
         db = driver.connect(**{**conn, "dbname": dbname or conn["dbname"]}, connect_timeout=10)
     except driver.OperationalError as err:
-        raise PostgresError(f"cannot connect to database {dbname or conn['dbname']} on "
-                            f"{conn['host']}:{conn['port']}: {str(err).strip()}") from err
+        raise PostgresError(f"cannot connect to database {dbname or conn['dbname']} as {conn['user']} "
+                            f"on {conn['host']}:{conn['port']}: {str(err).strip()}") from err
     db.autocommit = autocommit
     return db
 
@@ -114,12 +114,23 @@ def live(summarize) -> dict:
         db.close()
 
 
-def load(dump: str, aside: str, bin_dir: str | None) -> dict:
-    """Restore dump into a fresh database under the configured name; the current database is
-    renamed to `aside` first and renamed back if anything fails. Label Studio must be stopped."""
+def administrator(conn: dict, admin_user: str | None) -> dict:
+    """Who renames and creates databases for a restore. Pure. An own cluster: its superuser, by
+    peer authentication on the same private socket (no password), so that Label Studio's role
+    needs no CREATEDB. An external server: the owner itself (its administrator grants CREATEDB)."""
+    if not admin_user:
+        return conn
+    return {**{key: value for key, value in conn.items() if key != "password"}, "user": admin_user}
+
+
+def load(dump: str, aside: str, bin_dir: str | None, admin_user: str | None = None) -> dict:
+    """Restore dump into a fresh database under the configured name, owned by the configured
+    role; the current database is renamed to `aside` first and renamed back if anything fails.
+    pg_restore itself runs as that role, never as a superuser: the dump's SQL can do no more
+    than Label Studio can. Label Studio must be stopped."""
     conn = settings()
     name = conn["dbname"]
-    admin = connect(conn, dbname="postgres", autocommit=True)
+    admin = connect(administrator(conn, admin_user), dbname="postgres", autocommit=True)
     try:
         busy = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
                              (name,)).fetchone()[0]

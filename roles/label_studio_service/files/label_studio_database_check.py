@@ -61,7 +61,8 @@ def main(argv=None) -> int:
                 print("empty" if cursor.fetchone()[0] else "ready")
                 return 0
         except driver.OperationalError as err:
-            message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            # libpq's message may span lines (the reason, then advice): keep all of it.
+            message = " ".join(str(err).split()) or type(err).__name__
             if not is_transient(str(err)) or time.monotonic() >= deadline:
                 print(f"PostgreSQL refused {where(conn)}: {message}", file=sys.stderr)
                 return 1
