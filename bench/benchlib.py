@@ -64,9 +64,9 @@ def study_result(i: int, impression: str) -> list:
     return [
         {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
          "value": {"start": 0, "end": end, "text": impression[:end],
-                   "labels": ["1a omission: finding/interpretation"]}},
+                   "labels": ["1a"]}},
         {"from_name": f"candidate{i % 4}-errors", "to_name": f"candidate{i % 4}", "type": "choices",
-         "value": {"choices": ["4 incorrect severity"]}},
+         "value": {"choices": ["4. Incorrect severity of finding"]}},
         {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea",
          "value": {"text": [str(i % 9 + 1)]}},
     ]

@@ -13,18 +13,21 @@ description:
   - Reads the study's report records (a JSON array) and its assignment sheet (the first worksheet
     of an xlsx file with the columns C(id), C(batch) and C(a1) .. C(aN)) on the controller, and
     returns, for the requested batch or batches, the tasks each annotator gets.
-  - A report goes to the annotators named in its row's C(a) cells; C(all) means every annotator in
-    O(annotators). A task is the report record without C(id) (Label Studio overwrites a data field
-    called C(id) in JSON_MIN exports), plus O(key) (the report id) and C(batch).
+  - A report goes to every annotator named in any of its row's C(a) cells, and to every annotator
+    in O(annotators) when any C(a) cell says C(all) (as the original study read its sheet, whose
+    batch0 and batch1 rows say C(all) in both C(a1) and C(a2)). A report counts once per annotator;
+    C(all) in several cells is fine, and a name given twice, or next to C(all), is returned as a
+    warning naming the file, row and columns, not an error.
+  - A task is the report record without C(id) (Label Studio overwrites a data field called C(id)
+    in JSON_MIN exports), plus O(key) (the report id) and C(batch).
   - >-
     Validates everything before writing anything and reports every problem at once, each naming
     the file, the row as Excel shows it (the header is row 1) and the column, for example
     "assignments.xlsx row 7, column C (a1): unknown annotator 'anotator2'; did you mean
     'annotator2'?". Checked are missing columns, duplicate report ids, ids not in O(reports),
-    unknown annotator names, the same annotator twice on one report (also through C(all)),
-    a batch with no annotator or annotators with no batch, a requested batch that is not in the
-    sheet, and reports missing a field that O(label_config) shows. The whole sheet is checked,
-    whatever O(batch) asks for.
+    unknown annotator names, a batch with no annotator or annotators with no batch, a requested
+    batch that is not in the sheet, and reports missing a field that O(label_config) shows. The
+    whole sheet is checked, whatever O(batch) asks for.
   - Optionally writes the per-annotator task files C({batch}-{annotator}-tasks.json) into
     O(task_files_dir) for the record, as the original study did.
   - Batch names (from the sheet) and annotator names must be safe as parts of file names
@@ -167,7 +170,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
 from ansible.module_utils.study_assignments import (
     StudyDataError, format_problems, load_study, plan_tasks, render_task_file, resolve_batches,
-    task_counts, task_file_clashes, task_file_path, tasks_by_annotator)
+    sheet_warnings, task_counts, task_file_clashes, task_file_path, tasks_by_annotator)
 from ansible.module_utils.study_names import path_inside
 
 PRIVATE_FILE = 0o600
@@ -270,6 +273,8 @@ def main():
         problems.extend(task_file_clashes(batches, names))
     if problems:
         module.fail_json(msg=format_problems(problems))
+    for warning in sheet_warnings(sheet):
+        module.warn(warning)
 
     plan = plan_tasks(sheet, reports_by_id, names, batches, params["key"])
     by_annotator = tasks_by_annotator(plan, names, batches)

@@ -19,9 +19,15 @@ description:
     O(key), never Label Studio's task id), C(batch), C(annotator) (the name given with the
     export, that is the project the annotation lives in, whatever account made it),
     C(annotator_email) and C(annotator_user_id) (the account, from C(completed_by) and O(users)),
-    C(control) (the control's name, for example C(candidate0-labels-omissions)), C(kind), C(value)
-    (the label, choice or text), C(start), C(end) and C(span_text) (for spans), C(task_id),
-    C(annotation_id), C(created_at), C(updated_at) and C(lead_time) (seconds).
+    C(model) (for an answer about candidate i, that is a control named C(candidate{i}-...) or
+    C(...-candidate{i}-...), the task data's C(order[i]), the model that wrote C(candidate{i});
+    empty for the others, such as C(duration-minutes)), C(control) (the control's name, for
+    example C(candidate0-labels-omissions)), C(to_name) (the object the control points at; for a
+    span, the text it is on, for example C(reference0) or C(candidate0)), C(kind), C(value) (the
+    label, choice or text, as the annotation holds it: a Label's or Choice's alias when it has
+    one), C(start), C(end), C(span_text) and C(region_id) (for spans; the region id is the result
+    item's id), C(task_id), C(annotation_id), C(created_at), C(updated_at) and C(lead_time)
+    (seconds).
   - >-
     C(kind) is C(span), C(choice) or C(text); a span with several labels and a multiple choice
     give one row per label or choice. A submitted annotation that yields no such row (nothing

@@ -11,20 +11,27 @@ answer from a text answer without the label config.
 
 The annotator NAME comes from the project the annotation lives in (one project per annotator),
 never from the account: one annotator may use two accounts. The report id comes from the task
-data field `key` (study_id), never from Label Studio's task id.
+data field `key` (study_id), never from Label Studio's task id. The model behind an answer about
+candidate i (a control named like candidate{i}-..., or ...-candidate{i}-...) is the task data's
+order[i]: candidates are shown in a random order per report, so only order says which model
+wrote candidate{i}.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import xml.etree.ElementTree as ET
 
 # One row per labelled span / chosen choice / text answer; plus one "none" row for a submitted
 # annotation that yields no such row, and one "skipped" row per skipped annotation, so an
 # annotation never disappears from the table.
+# model: order[i] of the report for the candidate a control is about (None for the others);
+# to_name: the object the control points at (for a span, the text it is on: reference{i} or
+# candidate{i}); region_id: the result item's id (a span's region id in the labeling UI).
 ROW_COLUMNS = (
-    "study_id", "batch", "annotator", "annotator_email", "annotator_user_id",
-    "control", "kind", "value", "start", "end", "span_text",
+    "study_id", "batch", "annotator", "annotator_email", "annotator_user_id", "model",
+    "control", "to_name", "kind", "value", "start", "end", "span_text", "region_id",
     "task_id", "annotation_id", "created_at", "updated_at", "lead_time",
 )
 
@@ -53,6 +60,12 @@ _KIND_OF_TAG = {
 }
 # Links between regions carry no label of their own; JSON_MIN drops them too.
 _IGNORED_TYPES = ("relation",)
+
+# The candidate a control is about, by the study's naming: candidate0-labels-omissions,
+# candidate2-errors, errors-candidate1-other (duration-minutes and remarks are about none).
+_CANDIDATE_OF_CONTROL = re.compile(r"(?:^|-)candidate([0-9]+)(?:-|$)")
+# Task data field listing the model of each candidate: order[i] wrote candidate{i}.
+ORDER_FIELD = "order"
 
 # What a JSON_MIN record holds besides the task data and the controls.
 _JSON_MIN_META = ("id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time")
@@ -127,7 +140,8 @@ def build_tables(exports, emails, key="study_id"):
             task_id, where, data, annotations = _read_task(task, annotator, index)
             study_id = _study_id(data, key, where)
             batch = data.get("batch")
-            common = {"study_id": study_id, "batch": batch, "annotator": annotator, "task_id": task_id}
+            common = {"study_id": study_id, "batch": batch, "annotator": annotator, "task_id": task_id,
+                      "order": data.get(ORDER_FIELD)}
             submitted = 0
             skipped = 0
             for annotation in annotations:
@@ -222,7 +236,8 @@ def _annotation_rows(annotation, common, emails, where):
         common,
         annotator_email=email,
         annotator_user_id=user_id,
-        control=None, kind=None, value=None, start=None, end=None, span_text=None,
+        model=None, control=None, to_name=None, kind=None, value=None, start=None, end=None,
+        span_text=None, region_id=None,
         annotation_id=annotation["id"],
         created_at=annotation.get("created_at"),
         updated_at=annotation.get("updated_at"),
@@ -271,12 +286,23 @@ def _result_rows(item, base, where):
     value = item.get("value")
     if not isinstance(value, dict):
         raise AnnotationTableError("%s (control %s) has no \"value\" object" % (where, control))
-    return _value_rows(kind, control, value, base, where)
+    return _value_rows(kind, control, value, dict(base, to_name=item.get("to_name"),
+                                                  region_id=item.get("id")), where)
+
+
+def candidate_model(control, order):
+    """order[i] for a control about candidate i, else None (no candidate, or no such order)."""
+    match = _CANDIDATE_OF_CONTROL.search(control)
+    if not match or not isinstance(order, list):
+        return None
+    index = int(match.group(1))
+    model = order[index] if index < len(order) else None
+    return model if isinstance(model, str) else None
 
 
 def _value_rows(kind, control, value, base, where):
     """Rows for one region/answer; `value` has the full export's shape."""
-    row = dict(base, control=control, kind=kind,
+    row = dict(base, control=control, kind=kind, model=candidate_model(control, base["order"]),
                start=value.get("start"), end=value.get("end"))
     if kind == "span":
         row["span_text"] = value.get("text")
@@ -318,7 +344,8 @@ def _row_order(item):
     position, row = item
     return (position, _sortable(row["study_id"]), row["task_id"], _sortable(row["annotation_id"]),
             _sortable(row["control"]), _sortable(row["kind"]), _sortable(row["start"]),
-            _sortable(row["end"]), _sortable(row["value"]), _sortable(row["span_text"]))
+            _sortable(row["end"]), _sortable(row["value"]), _sortable(row["span_text"]),
+            _sortable(row["region_id"]))
 
 
 def _task_order(item):
@@ -343,7 +370,7 @@ def _ordered(items, order, columns):
 #   annotator_email when it came from the API (annotator is the user id) -- unless a users map
 #   fills the other one in;
 # - results of controls that are not in the label config (dropped by the converter), relations,
-#   and result item ids / to_name (not columns here).
+#   and result item ids and to_name (the region_id and to_name columns are empty).
 # It also lists a task with two annotations twice, newest first; the order here is our own.
 
 
@@ -382,7 +409,7 @@ def tables_from_json_min(exports, controls, emails=None, key="study_id"):
             where = "%s: task %d" % (annotator, record["id"])
             study_id = _study_id(record, key, where)
             common = {"study_id": study_id, "batch": record.get("batch"), "annotator": annotator,
-                      "task_id": record["id"]}
+                      "task_id": record["id"], "order": record.get(ORDER_FIELD)}
             author = record.get("annotator")
             if author is None and record.get("annotation_id") is None:
                 unannotated.append((position, dict(common, status=UNANNOTATED, drafts=None)))
@@ -394,8 +421,9 @@ def tables_from_json_min(exports, controls, emails=None, key="study_id"):
                 user_id = _as_user_id(author)
                 email = emails.get(user_id)
             base = dict(
-                common, annotator_email=email, annotator_user_id=user_id,
-                control=None, kind=None, value=None, start=None, end=None, span_text=None,
+                common, annotator_email=email, annotator_user_id=user_id, model=None,
+                control=None, to_name=None, kind=None, value=None, start=None, end=None,
+                span_text=None, region_id=None,
                 annotation_id=record.get("annotation_id"), created_at=record.get("created_at"),
                 updated_at=record.get("updated_at"), lead_time=record.get("lead_time"),
             )
@@ -433,7 +461,7 @@ def _json_min_values(kind, raw):
 def json_min_view(rows, unannotated):
     """What a JSON_MIN export can show of our tables: for comparing with tables_from_json_min().
 
-    Drops skipped rows and skip-only tasks, blanks the drafts count.
+    Drops skipped rows and skip-only tasks, blanks the drafts count, to_name and region_id.
     """
-    return ([row for row in rows if row["kind"] != "skipped"],
+    return ([dict(row, to_name=None, region_id=None) for row in rows if row["kind"] != "skipped"],
             [dict(task, drafts=None) for task in unannotated if task["status"] == UNANNOTATED])

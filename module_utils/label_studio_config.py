@@ -52,3 +52,23 @@ def normalize_label_config(xml_text):
         if element.tail is not None and not element.tail.strip():
             element.tail = None
     return ET.tostring(root, encoding="unicode")
+
+
+# Tags whose children are the values an annotation can hold (Label, Choice).
+_VALUE_CONTROLS = ("Labels", "HyperTextLabels", "ParagraphLabels", "Choices")
+
+
+def exported_values(xml_text):
+    """{control name: [value, ...]}: what an annotation (and so every export) holds per control.
+
+    Label Studio stores a Label's or Choice's alias when it has one, else its value; the value
+    is then only the text annotators see. So an analysis keys on these, not on the display text.
+    """
+    root = parse_label_config(xml_text)
+    values = {}
+    for element in root.iter():
+        if element.tag in _VALUE_CONTROLS and element.get("name"):
+            values[element.get("name")] = [child.get("alias") or child.get("value")
+                                           for child in element.iter()
+                                           if child is not element and child.tag in ("Label", "Choice")]
+    return values

@@ -398,37 +398,43 @@ def _validate_batch_name(sheet, row, batch_rows):
 
 
 def _validate_annotators(sheet, row, names):
+    """Unknown names are errors; repeats are only warnings (sheet_warnings), as the original
+    study read its sheet: the union of the named annotators, everyone when any cell says all."""
     problems = []
-    given = {}  # annotator -> column that gave it
-    all_column = None
     for column, value in row.cells:
-        if value is None:
+        if value is None or value == ALL or value in names:
             continue
-        if value == ALL:
-            if all_column is not None:
-                problems.append("%s: 'all' is given twice" % sheet.at(row.number, all_column, column))
-                continue
-            all_column = column
-            for name, other in sorted(given.items(), key=lambda item: item[1].index):
-                problems.append("%s: %s is already included by 'all' in column %s"
-                                % (sheet.at(row.number, other), name, column.label()))
-            continue
-        if value not in names:
-            suggestion = closest_name(value, names)
-            hint = ("did you mean '%s'?" % suggestion if suggestion
-                    else "known annotators: %s" % ", ".join(names))
-            problems.append("%s: unknown annotator '%s'; %s" % (sheet.at(row.number, column), value, hint))
-            continue
-        if value in given:
-            problems.append("%s: %s is named twice"
-                            % (sheet.at(row.number, given[value], column), value))
-            continue
-        if all_column is not None:
-            problems.append("%s: %s is already included by 'all' in column %s"
-                            % (sheet.at(row.number, column), value, all_column.label()))
-            continue
-        given[value] = column
+        suggestion = closest_name(value, names)
+        hint = ("did you mean '%s'?" % suggestion if suggestion
+                else "known annotators: %s" % ", ".join(names))
+        problems.append("%s: unknown annotator '%s'; %s" % (sheet.at(row.number, column), value, hint))
     return problems
+
+
+def sheet_warnings(sheet):
+    """Located warnings for annotator cells that repeat someone the row already gives the report.
+
+    The original study's sheet says 'all' in two columns of its batch0/batch1 rows: a repeated
+    'all' means nothing more and is not even worth a warning. A name given twice, or next to
+    'all', is probably a slip, so it is pointed out, but the report still counts once for them.
+    """
+    warnings = []
+    for row in sheet.rows:
+        all_column = next((column for column, value in row.cells if value == ALL), None)
+        first = {}  # annotator -> first column naming them
+        for column, value in row.cells:
+            if value is None or value == ALL:
+                continue
+            if value in first:
+                warnings.append("%s: %s is named twice; the report counts once for them"
+                                % (sheet.at(row.number, first[value], column), value))
+                continue
+            first[value] = column
+            if all_column is not None:
+                warnings.append("%s: %s is already included by 'all' in column %s; the report "
+                                "counts once for them"
+                                % (sheet.at(row.number, column), value, all_column.label()))
+    return warnings
 
 
 def row_annotators(row, names):

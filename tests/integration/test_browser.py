@@ -8,6 +8,7 @@ kept under the test's tmp dir and copied to artifacts/browser/ in the repository
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -28,8 +29,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = REPO / "artifacts/browser"
 ANNOTATORS = [{"name": "annotator1", "email": "a1@example.org"}, "annotator2"]
-OMISSION = "1a omission: finding/interpretation"
-SEVERITY = "4 incorrect severity"
+# What annotators see, and what the annotation (and every export) holds: a Label's or Choice's
+# alias when it has one, else its value -- the original study's values.
+OMISSION = "1a. Finding/interpretation"
+OMISSION_VALUE = "1a"
+SEVERITY = "4. Incorrect severity of finding"
+OTHER = "5. Other difference between candidate and reference (please describe...)"
+OTHER_VALUE = "other"
+OTHER_TEXT = "the candidate names the wrong lobe"
 DURATION = "7"
 DATE = "20261127"
 TIMEOUT_MS = 60_000  # a busy 2-core machine: the labeling UI can take a while to load
@@ -187,8 +194,16 @@ def test_annotator_annotates_a_task_and_export_has_exactly_it(study, page, tmp_p
     page.locator(".lsf-outliner-item", has_text=OMISSION).wait_for()
     shot("span-marked")
 
-    page.locator(f'input[type="checkbox"][name="{SEVERITY}"]').first.check()
-    shot("choice-ticked")
+    # Choices ticked by the text annotators read (candidate 0's are the first of four sets).
+    # "5. Other ..." shows its TextArea (visibleWhen names the choice by its alias).
+    other = page.locator('[name="errors-candidate0-other"]')
+    assert other.count() == 0
+    page.get_by_text(SEVERITY).first.click()
+    page.get_by_text(OTHER).first.click()
+    other.wait_for()
+    other.fill(OTHER_TEXT)
+    other.press("Enter")
+    shot("choices-ticked")
 
     # A one-line TextArea keeps its text once Enter adds it (the value is not read while typed).
     duration = page.locator('input[name="duration-minutes"]')
@@ -207,14 +222,32 @@ def test_annotator_annotates_a_task_and_export_has_exactly_it(study, page, tmp_p
     study.playbook("export.yml", {"study_export_dir": str(exports), "study_export_date": DATE}).assert_ok()
     rows = [r for r in read_csv(exports / f"{DATE}-annotations.csv")
             if r["annotator"] == "annotator1" or r["annotator_email"] == "a1@example.org"]
-    got = sorted((r["annotator"], r["annotator_email"], r["control"], r["kind"], r["value"], r["span_text"])
-                 for r in rows)
+    got = sorted((r["annotator"], r["annotator_email"], r["control"], r["to_name"], r["kind"],
+                  r["value"], r["span_text"]) for r in rows)
     assert got == sorted([
-        ("annotator1", "a1@example.org", "candidate0-labels-omissions", "span", OMISSION, word["word"]),
-        ("annotator1", "a1@example.org", "candidate0-errors", "choice", SEVERITY, ""),
-        ("annotator1", "a1@example.org", "duration-minutes", "text", DURATION, ""),
+        ("annotator1", "a1@example.org", "candidate0-labels-omissions", "reference0", "span",
+         OMISSION_VALUE, word["word"]),
+        ("annotator1", "a1@example.org", "candidate0-errors", "candidate0", "choice", SEVERITY, ""),
+        ("annotator1", "a1@example.org", "candidate0-errors", "candidate0", "choice", OTHER_VALUE, ""),
+        ("annotator1", "a1@example.org", "errors-candidate0-other", "candidate0", "text", OTHER_TEXT,
+         ""),
+        ("annotator1", "a1@example.org", "duration-minutes", "reference0", "text", DURATION, ""),
     ]), rows
     assert len({r["task_id"] for r in rows}) == 1 and len({r["annotation_id"] for r in rows}) == 1
+    # Candidate 0's answers name the model that wrote candidate0 of that report (order[0]); the
+    # span carries the region id the labeling UI gave it.
+    order = {str(report["id"]): report["order"]
+             for report in json.loads((REPO / "files/study/reports.json").read_text())}
+    assert {r["model"] for r in rows if r["control"] != "duration-minutes"} == {
+        order[rows[0]["study_id"]][0]}
+    assert [r["model"] for r in rows if r["control"] == "duration-minutes"] == [""]
+    assert all(r["region_id"] for r in rows if r["kind"] == "span")
+    # The annotator's own JSON_MIN file holds the original study's values.
+    (record,) = [r for r in json.loads((exports / f"{DATE}-annotator1.json").read_text())
+                 if r.get("annotation_id")]
+    assert [span["labels"] for span in record["candidate0-labels-omissions"]] == [[OMISSION_VALUE]]
+    assert record["candidate0-errors"] == {"choices": [SEVERITY, OTHER_VALUE]}
+    assert record["errors-candidate0-other"] == OTHER_TEXT
 
 
 def first_word_box(text_view) -> dict:

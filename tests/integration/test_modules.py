@@ -203,11 +203,11 @@ def test_export_round_trip(server, project, tmp_path):
     by_key = {t["data"]["study_id"]: t["id"] for t in project_tasks(server, pid)}
     server.api("POST", f"/api/tasks/{by_key[11]}/annotations/", {"result": [
         {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
-         "value": {"start": 0, "end": 8, "text": "No acute", "labels": ["1a omission: finding/interpretation"]}},
+         "value": {"start": 0, "end": 8, "text": "No acute", "labels": ["1a"]}},
         {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["4"]}}]})
     server.api("POST", f"/api/tasks/{by_key[12]}/annotations/", {"result": [
         {"from_name": "candidate1-errors", "to_name": "candidate1", "type": "choices",
-         "value": {"choices": ["4 incorrect severity"]}}]})
+         "value": {"choices": ["4. Incorrect severity of finding"]}}]})
     dest = tmp_path / "export.json"
     args = {"project": title, "dest": str(dest), "data_dir": str(server.data_dir), **conn(server)}
     copies_before = set(os.listdir(server.data_dir / "export"))
@@ -217,8 +217,8 @@ def test_export_round_trip(server, project, tmp_path):
     records = json.loads(dest.read_text())
     assert {r["study_id"] for r in records} == {11, 12}
     by_study = {r["study_id"]: r for r in records}
-    assert by_study[11]["candidate0-labels-omissions"][0]["labels"] == ["1a omission: finding/interpretation"]
-    assert by_study[12]["candidate1-errors"] == "4 incorrect severity"
+    assert by_study[11]["candidate0-labels-omissions"][0]["labels"] == ["1a"]
+    assert by_study[12]["candidate1-errors"] == "4. Incorrect severity of finding"
     assert set(os.listdir(server.data_dir / "export")) == copies_before, "export copies left behind"
     assert not run_module("label_studio_export", args)["changed"]
     all_tasks = run_module("label_studio_export", {**args, "format": "JSON", "download_all_tasks": True,

@@ -91,10 +91,28 @@ def test_task_files_written_once_private_and_unchanged_on_rerun(study):
     run_playbook(study["playbook"], study["vars"], check=True, diff=True).assert_unchanged()
 
 
-def test_one_batch_only(study):
+def test_one_batch_only_and_repeated_annotators_are_warnings(study):
+    """The example's batch0/batch1 rows say 'all' in a1 and a2, as the original sheet did: no
+    warning. A name next to 'all' or named twice is a located warning; the run goes on."""
+    path = study["vars"]["assignments"]
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    assert [sheet[c].value for c in ("C12", "D12", "E12")] == ["all", "all", None]  # batch1
+    sheet["E12"] = "annotator2"         # next to 'all'
+    repeated = next(row for row in range(2, sheet.max_row + 1)
+                    if sheet.cell(row, 2).value == "batch2")
+    sheet.cell(repeated, 5).value = sheet.cell(repeated, 3).value  # a3 repeats a1
+    workbook.save(path)
+
     run = run_playbook(study["playbook"], dict(study["vars"], batch="batch1")).assert_ok()
     assert counts(run) == {"batch1": dict.fromkeys(NAMES, 10)}
     assert len(list(Path(study["vars"]["task_files_dir"]).iterdir())) == 6
+    warnings = re.findall(r"^\[WARNING\]: (.*)$", run.output, re.M)
+    assert warnings == [
+        "%s row 12, column E (a3): annotator2 is already included by 'all' in column C (a1); the "
+        "report counts once for them" % path,
+        "%s row %d, columns C (a1) and E (a3): %s is named twice; the report counts once for "
+        "them" % (path, repeated, sheet.cell(repeated, 3).value)], run.output[-3000:]
 
 
 def test_bad_sheet_fails_with_every_problem_and_writes_nothing(study):
@@ -103,14 +121,15 @@ def test_bad_sheet_fails_with_every_problem_and_writes_nothing(study):
     sheet = workbook.active
     sheet["C30"] = "anotator2"          # unknown, close to annotator2
     sheet["A40"] = sheet["A41"].value   # duplicate id
-    sheet["D2"] = "annotator1"          # already included by 'all' in C2
+    sheet["B5"] = None                  # annotators but no batch
+    sheet["E2"] = "annotator1"          # next to 'all': only a warning, not a fourth problem
     workbook.save(path)
 
     run = run_playbook(study["playbook"], study["vars"])
     assert run.returncode != 0
     assert "3 problems in the study data (nothing was written)" in run.output
-    assert "assignments.xlsx row 2, column D (a2): annotator1 is already included by 'all' in " \
-           "column C (a1)" in run.output
+    assert "assignments.xlsx row 5, column B (batch): empty, but C (a1) and D (a2) names " \
+           "annotators; give a batch or clear them" in run.output
     assert "row 30, column C (a1): unknown annotator 'anotator2'; did you mean 'annotator2'?" \
         in run.output
     assert "row 41, column A (id): report %s is listed again (first in row 40)" \

@@ -106,11 +106,11 @@ def annotated(study):
     span_text = t1[0]["data"]["impression"].split()[0]
     post = lambda task, body: study.api("POST", f"/api/tasks/{task['id']}/annotations/", body)  # noqa: E731
     a1 = post(t1[0], {"completed_by": users["annotator1"], "result": [
-        {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
-         "value": {"start": 0, "end": len(span_text), "text": span_text,
-                   "labels": ["1a omission: finding/interpretation"]}},
+        {"id": "span-1", "from_name": "candidate0-labels-omissions", "to_name": "reference0",
+         "type": "labels", "value": {"start": 0, "end": len(span_text), "text": span_text,
+                                     "labels": ["1a"]}},
         {"from_name": "candidate2-errors", "to_name": "candidate2", "type": "choices",
-         "value": {"choices": ["3 incorrect location/position", "5 other"]}},
+         "value": {"choices": ["3. Incorrect location/position of finding", "other"]}},
         {"from_name": "errors-candidate2-other", "to_name": "candidate2", "type": "textarea",
          "value": {"text": [FORMULA]}},
         {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["6"]}}]})
@@ -166,11 +166,11 @@ def test_export_brings_everything_home(study, annotated):
             r["start"], r["end"], r["span_text"], r["task_id"], r["annotation_id"]) for r in rows]
     assert got == sorted([
         (sid1, "annotator1", "annotator1@example.org", "candidate0-labels-omissions", "span",
-         "1a omission: finding/interpretation", "0", str(len(annotated["span"])), annotated["span"],
+         "1a", "0", str(len(annotated["span"])), annotated["span"],
          str(t1[0]["id"]), str(a1["id"])),
         (sid1, "annotator1", "annotator1@example.org", "candidate2-errors", "choice",
-         "3 incorrect location/position", "", "", "", str(t1[0]["id"]), str(a1["id"])),
-        (sid1, "annotator1", "annotator1@example.org", "candidate2-errors", "choice", "5 other", "", "", "",
+         "3. Incorrect location/position of finding", "", "", "", str(t1[0]["id"]), str(a1["id"])),
+        (sid1, "annotator1", "annotator1@example.org", "candidate2-errors", "choice", "other", "", "", "",
          str(t1[0]["id"]), str(a1["id"])),
         (sid1, "annotator1", "annotator1@example.org", "duration-minutes", "text", "6", "", "", "",
          str(t1[0]["id"]), str(a1["id"])),
@@ -182,6 +182,18 @@ def test_export_brings_everything_home(study, annotated):
          str(t2[0]["id"]), str(a2["id"])),
     ], key=lambda r: (r[1], int(r[0]), r[3], r[5]))
     assert all(r["batch"] == "batch0" for r in rows)
+    # Candidate i's answers name order[i] of their report; the span keeps its text field and
+    # region id; duration, remarks and skips are about no candidate.
+    order = t1[0]["data"]["order"]
+    assert [(r["control"], r["model"], r["to_name"], r["region_id"]) for r in rows] == [
+        ("candidate0-labels-omissions", order[0], "reference0", "span-1"),
+        ("candidate2-errors", order[2], "candidate2", ""),
+        ("candidate2-errors", order[2], "candidate2", ""),
+        ("duration-minutes", "", "reference0", ""),
+        ("errors-candidate2-other", order[2], "candidate2", ""),
+        ("", "", "", ""),
+        ("duration-minutes", "", "reference0", ""),
+    ]
     task_ids = {str(t["id"]) for t in t1 + t2}
     assert not {r["study_id"] for r in rows} & task_ids, "report ids must be the study's own"
     unannotated = read_csv(out / f"{DATE}-unannotated.csv")

@@ -40,9 +40,9 @@ def run_study(inst, work: Path) -> dict:
     post = lambda task, body: inst.api("POST", f"/api/tasks/{task['id']}/annotations/", body)  # noqa: E731
     post(t1[0], {"completed_by": users["annotator1"], "result": [
         {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
-         "value": {"start": 0, "end": len(word), "text": word, "labels": ["1a omission: finding/interpretation"]}},
+         "value": {"start": 0, "end": len(word), "text": word, "labels": ["1a"]}},
         {"from_name": "candidate1-errors", "to_name": "candidate1", "type": "choices",
-         "value": {"choices": ["4 incorrect severity"]}},
+         "value": {"choices": ["4. Incorrect severity of finding"]}},
         {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["5"]}}]})
     post(t1[1], {"completed_by": users["annotator1"], "result": [], "was_cancelled": True})
     post(t2[0], {"completed_by": users["annotator2"], "result": [

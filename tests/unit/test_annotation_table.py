@@ -29,7 +29,7 @@ if str(REPO / "module_utils") not in ansible.module_utils.__path__:
 
 from ansible.module_utils.annotation_table import (  # noqa: E402
     ROW_COLUMNS, UNANNOTATED_COLUMNS, AnnotationTableError, annotator_summary, build_tables,
-    controls_from_label_config, json_min_view, tables_from_json_min, unknown_user_ids, user_emails)
+    candidate_model, controls_from_label_config, json_min_view, tables_from_json_min, unknown_user_ids, user_emails)
 from ansible.module_utils.atomic_files import file_differs, write_all_atomic, write_atomic  # noqa: E402
 from ansible.module_utils.table_files import csv_bytes, xlsx_bytes  # noqa: E402
 
@@ -40,46 +40,58 @@ LABEL_CONFIG = (REPO / "files/study/label-config.xml").read_text()
 ADMIN = "admin@label-studio.local"
 SECOND = "second.account@example.org"
 T1 = ("2026-11-27T17:25:15.968165Z", "2026-11-27T17:25:15.968208Z", 95.25)
-OMIT_1A = "1a omission: finding/interpretation"
+# The values annotations hold (and so JSON_MIN): the labels' aliases and the choices' values
+# (the "5. Other ..." choice's alias), as in the original study's exports.
+OMIT_1A = "1a"
+LOCATION = "3. Incorrect location/position of finding"
+SEVERITY = "4. Incorrect severity of finding"
+OTHER = "other"
+# Every fixture task's order: candidate{i} was written by ORDER[i].
+ORDER = ["wgsum", "bertabs", "wgsum+cl", "gsum_thresholding"]
 
-# study_id, batch, annotator, email, user id, control, kind, value, start, end, span_text,
-# task_id, annotation_id, created_at, updated_at, lead_time -- in the table's order.
+# study_id, batch, annotator, email, user id, model, control, to_name, kind, value, start, end,
+# span_text, region_id, task_id, annotation_id, created_at, updated_at, lead_time -- in the
+# table's order.
 EXPECTED_ROWS = [
-    (50000001, "batch0", "annotator1", ADMIN, 1, "candidate0-errors", "choice",
-     "3 incorrect location/position", None, None, None, 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "candidate0-errors", "choice",
-     "5 other", None, None, None, 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "candidate0-labels-omissions", "span",
-     OMIT_1A, 0, 17, "Mild cardiomegaly", 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "candidate1-labels-additions", "span",
-     "2a addition: finding/interpretation", 21, 38, "New consolidation", 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "candidate1-labels-additions", "span",
-     "2e addition: finding/interpretation + contradiction", 21, 38, "New consolidation", 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "candidate2-errors", "choice",
-     "4 incorrect severity", None, None, None, 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "duration-minutes", "text",
-     "4", None, None, None, 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "errors-candidate0-other", "text",
-     "synthetic: wrong lung named", None, None, None, 1, 1, *T1),
-    (50000001, "batch0", "annotator1", ADMIN, 1, "remarks", "text",
-     'synthetic remark, with comma and "quote"\nsecond line \u00e9', None, None, None, 1, 1, *T1),
-    (50000002, "batch0", "annotator1", ADMIN, 1, None, "skipped", None, None, None, None, 2, 2,
-     "2026-11-27T17:25:16.046044Z", "2026-11-27T17:25:16.046072Z", 3.0),
-    (50000001, "batch0", "annotator2", SECOND, 2, None, "none", None, None, None, None, 4, 3,
-     "2026-11-27T17:25:16.110147Z", "2026-11-27T17:25:16.110190Z", 10.5),
-    (50000002, "batch0", "annotator2", SECOND, 2, "candidate1-labels-omissions", "span",
-     OMIT_1A, 0, 45, "Small left pleural effusion \u2014 slightly larger", 5, 4,
+    (50000001, "batch0", "annotator1", ADMIN, 1, ORDER[0], "candidate0-errors", "candidate0",
+     "choice", LOCATION, None, None, None, None, 1, 1, *T1),
+    (50000001, "batch0", "annotator1", ADMIN, 1, ORDER[0], "candidate0-errors", "candidate0",
+     "choice", OTHER, None, None, None, None, 1, 1, *T1),
+    (50000001, "batch0", "annotator1", ADMIN, 1, ORDER[0], "candidate0-labels-omissions",
+     "reference0", "span", OMIT_1A, 0, 17, "Mild cardiomegaly", "r1", 1, 1, *T1),
+    (50000001, "batch0", "annotator1", ADMIN, 1, ORDER[1], "candidate1-labels-additions",
+     "candidate1", "span", "2a", 21, 38, "New consolidation", "r2", 1, 1, *T1),
+    (50000001, "batch0", "annotator1", ADMIN, 1, ORDER[1], "candidate1-labels-additions",
+     "candidate1", "span", "2e", 21, 38, "New consolidation", "r2", 1, 1, *T1),
+    (50000001, "batch0", "annotator1", ADMIN, 1, ORDER[2], "candidate2-errors", "candidate2",
+     "choice", SEVERITY, None, None, None, None, 1, 1, *T1),
+    # duration-minutes and remarks are about the report, not a candidate: no model.
+    (50000001, "batch0", "annotator1", ADMIN, 1, None, "duration-minutes", "reference0", "text",
+     "4", None, None, None, None, 1, 1, *T1),
+    (50000001, "batch0", "annotator1", ADMIN, 1, ORDER[0], "errors-candidate0-other", "candidate0",
+     "text", "synthetic: wrong lung named", None, None, None, None, 1, 1, *T1),
+    (50000001, "batch0", "annotator1", ADMIN, 1, None, "remarks", "reference0", "text",
+     'synthetic remark, with comma and "quote"\nsecond line \u00e9', None, None, None, None, 1, 1,
+     *T1),
+    (50000002, "batch0", "annotator1", ADMIN, 1, None, None, None, "skipped", None, None, None,
+     None, None, 2, 2, "2026-11-27T17:25:16.046044Z", "2026-11-27T17:25:16.046072Z", 3.0),
+    (50000001, "batch0", "annotator2", SECOND, 2, None, None, None, "none", None, None, None,
+     None, None, 4, 3, "2026-11-27T17:25:16.110147Z", "2026-11-27T17:25:16.110190Z", 10.5),
+    (50000002, "batch0", "annotator2", SECOND, 2, ORDER[1], "candidate1-labels-omissions",
+     "reference1", "span", OMIT_1A, 0, 45, "Small left pleural effusion \u2014 slightly larger",
+     "s2", 5, 4, "2026-11-27T17:25:16.448168Z", "2026-11-27T17:25:16.448200Z", 42.0),
+    (50000002, "batch0", "annotator2", SECOND, 2, ORDER[3], "candidate3-labels-additions",
+     "candidate3", "span", "2d", 29, 46, "follow-up advised", "s1", 5, 4,
      "2026-11-27T17:25:16.448168Z", "2026-11-27T17:25:16.448200Z", 42.0),
-    (50000002, "batch0", "annotator2", SECOND, 2, "candidate3-labels-additions", "span",
-     "2d addition: next steps/recommendation/communication", 29, 46, "follow-up advised", 5, 4,
-     "2026-11-27T17:25:16.448168Z", "2026-11-27T17:25:16.448200Z", 42.0),
-    (50000002, "batch0", "annotator2", SECOND, 2, "duration-minutes", "text", "7",
-     None, None, None, 5, 4, "2026-11-27T17:25:16.448168Z", "2026-11-27T17:25:16.448200Z", 42.0),
+    (50000002, "batch0", "annotator2", SECOND, 2, None, "duration-minutes", "reference0", "text",
+     "7", None, None, None, None, 5, 4, "2026-11-27T17:25:16.448168Z",
+     "2026-11-27T17:25:16.448200Z", 42.0),
     # The same annotator's other account: still annotator2 (the project), with that account's email.
-    (50000002, "batch0", "annotator2", ADMIN, 1, "duration-minutes", "text", "2",
-     None, None, None, 5, 5, "2026-11-27T17:25:16.503676Z", "2026-11-27T17:25:16.503817Z", 5.0),
-    (50000003, "batch1", "annotator2", SECOND, 2, None, "skipped", None, None, None, None, 6, 6,
-     "2026-11-27T17:25:16.555680Z", "2026-11-27T17:25:16.555757Z", None),
+    (50000002, "batch0", "annotator2", ADMIN, 1, None, "duration-minutes", "reference0", "text",
+     "2", None, None, None, None, 5, 5, "2026-11-27T17:25:16.503676Z",
+     "2026-11-27T17:25:16.503817Z", 5.0),
+    (50000003, "batch1", "annotator2", SECOND, 2, None, None, None, "skipped", None, None, None,
+     None, None, 6, 6, "2026-11-27T17:25:16.555680Z", "2026-11-27T17:25:16.555757Z", None),
 ]
 
 EXPECTED_UNANNOTATED = [
@@ -226,6 +238,52 @@ def test_only_relations_still_shows_the_annotation():
     assert [row["kind"] for row in rows] == ["none"]
 
 
+@pytest.mark.parametrize("control, model", [
+    ("candidate0-labels-omissions", "m0"),
+    ("candidate2-labels-additions", "m2"),
+    ("candidate1-errors", "m1"),
+    ("errors-candidate3-other", "m3"),
+    ("candidate4-errors", None),       # no order[4]
+    ("duration-minutes", None),        # about the report, not a candidate
+    ("remarks", None),
+    ("precandidate1-errors", None),    # not the study's naming
+])
+def test_model_is_order_i_of_the_candidate_a_control_is_about(control, model):
+    assert candidate_model(control, ["m0", "m1", "m2", "m3"]) == model
+    assert candidate_model(control, None) is None
+
+
+def test_model_text_field_and_region_id_of_each_row():
+    """Each report has its own order: the same control maps to another model per report."""
+    tasks = [
+        {"id": 1, "data": {"study_id": 10, "batch": "b", "order": ["x", "y"]}, "annotations": [
+            {"id": 5, "completed_by": 2, "result": [
+                {"id": "rA", "from_name": "candidate1-labels-omissions", "to_name": "reference1",
+                 "type": "labels", "value": {"start": 0, "end": 2, "text": "ab", "labels": ["1b"]}},
+                {"id": "rB", "from_name": "candidate0-errors", "to_name": "candidate0",
+                 "type": "choices", "value": {"choices": ["other"]}},
+                {"from_name": "remarks", "to_name": "reference0", "type": "textarea",
+                 "value": {"text": ["r"]}}]}]},
+        {"id": 2, "data": {"study_id": 11, "batch": "b", "order": ["y", "x"]}, "annotations": [
+            {"id": 6, "completed_by": 2, "result": [
+                {"id": "rC", "from_name": "candidate1-labels-additions", "to_name": "candidate1",
+                 "type": "labels", "value": {"start": 3, "end": 4, "text": "c", "labels": ["2e"]}}]}]},
+        {"id": 3, "data": {"study_id": 12, "batch": "b"}, "annotations": [   # no order
+            {"id": 7, "completed_by": 2, "result": [
+                {"id": "rD", "from_name": "candidate0-labels-additions", "to_name": "candidate0",
+                 "type": "labels", "value": {"start": 0, "end": 1, "text": "d", "labels": ["2a"]}}]}]},
+    ]
+    rows, _ = build_tables([("a", tasks)], {})
+    assert [(row["study_id"], row["model"], row["control"], row["to_name"], row["value"],
+             row["region_id"]) for row in rows] == [
+        (10, "x", "candidate0-errors", "candidate0", "other", "rB"),
+        (10, "y", "candidate1-labels-omissions", "reference1", "1b", "rA"),
+        (10, None, "remarks", "reference0", "r", None),
+        (11, "x", "candidate1-labels-additions", "candidate1", "2e", "rC"),
+        (12, None, "candidate0-labels-additions", "candidate0", "2a", "rD"),
+    ]
+
+
 def test_string_report_ids_and_another_key_field():
     rows, _ = build_tables([("a", one_task([], key="report"))], {}, key="report")
     assert [(row["study_id"], row["batch"]) for row in rows] == [("s-1", "batch2")]
@@ -310,11 +368,11 @@ def test_json_min_shapes_of_several_answers():
               "created_at": "c", "updated_at": "u", "lead_time": 1.0,
               # one result item with two texts; two items of the same Choices control
               "remarks": {"text": ["first", "second"]},
-              "candidate1-errors": [{"choices": ["4 incorrect severity"]}, {"choices": ["5 other"]}]}
+              "candidate1-errors": [{"choices": [SEVERITY]}, {"choices": [OTHER]}]}
     rows, _ = tables_from_json_min([("a", [record])], controls, {2: SECOND})
     assert [(row["control"], row["kind"], row["value"]) for row in rows] == [
-        ("candidate1-errors", "choice", "4 incorrect severity"),
-        ("candidate1-errors", "choice", "5 other"),
+        ("candidate1-errors", "choice", SEVERITY),
+        ("candidate1-errors", "choice", OTHER),
         ("remarks", "text", "first"),
         ("remarks", "text", "second"),
     ]
@@ -339,16 +397,17 @@ def test_csv_is_utf8_crlf_without_bom_and_round_trips(tables):
     rows, _ = tables
     data = csv_bytes(ROW_COLUMNS, rows)
     assert data == csv_bytes(ROW_COLUMNS, copy.deepcopy(rows))
-    assert data.startswith(b"study_id,batch,annotator,annotator_email,annotator_user_id,control,")
+    assert data.startswith(b"study_id,batch,annotator,annotator_email,annotator_user_id,model,"
+                           b"control,to_name,kind,value,start,end,span_text,region_id,task_id,")
     assert data.split(b"\r\n")[1] == (
-        b"50000001,batch0,annotator1,admin@label-studio.local,1,candidate0-errors,choice,"
-        b"3 incorrect location/position,,,,1,1,2026-11-27T17:25:15.968165Z,"
+        b"50000001,batch0,annotator1,admin@label-studio.local,1,wgsum,candidate0-errors,candidate0,"
+        b"choice,3. Incorrect location/position of finding,,,,,1,1,2026-11-27T17:25:15.968165Z,"
         b"2026-11-27T17:25:15.968208Z,95.25")
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
     assert parsed[0] == list(ROW_COLUMNS)
     assert len(parsed) == len(rows) + 1
-    remark = next(line for line in parsed if line[5] == "remarks")
-    assert remark[7] == 'synthetic remark, with comma and "quote"\nsecond line \u00e9'
+    remark = next(line for line in parsed if line[6] == "remarks")
+    assert remark[9] == 'synthetic remark, with comma and "quote"\nsecond line \u00e9'
     assert parsed[1:] == [["" if value is None else str(value) for value in row] for row in EXPECTED_ROWS]
 
 

@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 # conftest.py makes the project's module_utils importable as ansible.module_utils.NAME.
 from ansible.module_utils.label_studio_config import referenced_fields  # noqa: E402
 from ansible.module_utils.study_assignments import (  # noqa: E402
-    ALL, load_study, plan_tasks, read_sheet, render_task_file, resolve_batches, task_counts,
-    task_file_name, tasks_by_annotator)
+    ALL, load_study, plan_tasks, read_sheet, render_task_file, resolve_batches, sheet_warnings,
+    task_counts, task_file_name, tasks_by_annotator)
 from ansible.module_utils.study_batch_generator import (  # noqa: E402
     SheetChangedError, apply_generated_batch, available_reports, balanced_assignment,
     plan_generated_batch, write_generated_batch)
@@ -192,21 +192,59 @@ def test_unknown_annotator_without_close_match_lists_known_names(study):
     assert "row 2, column C (a1): unknown annotator 'zz'; known annotators: annotator1, " in message
 
 
-def test_same_annotator_twice(study):
-    message = only(study([[1, "batch2", "annotator2", "annotator1", "annotator2"]]))
-    assert message.endswith("assignments.xlsx row 2, columns C (a1) and E (a3): annotator2 is "
-                            "named twice")
+# The original study gave a report to every annotator named in any a column, and to everyone
+# when any a column says all (its batch0/batch1 rows say all in a1 and a2): repeats are no error.
+
+def warnings_and_counts(result):
+    """(problems, warnings, tasks per annotator) of a one-batch sheet."""
+    sheet, reports, names, problems = result
+    plan = plan_tasks(sheet, reports, names, sheet.batches(), "study_id")
+    counts = {name: count for per_batch in task_counts(plan).values()
+              for name, count in per_batch.items() if count}
+    return problems, sheet_warnings(sheet), counts
+
+
+def test_all_in_two_columns_is_everyone_once_without_a_warning(study):
+    """The original sheet's shape: `55187337  batch0  all  all  <empty>`."""
+    problems, warnings, counts = warnings_and_counts(study([[1, "batch0", "all", "all", None],
+                                                            [2, "batch0", "all", None, "ALL"]]))
+    assert problems == [] and warnings == []
+    assert counts == dict.fromkeys(NAMES, 2)
+
+
+def test_same_annotator_twice_is_a_located_warning_and_counts_once(study, tmp_path):
+    problems, warnings, counts = warnings_and_counts(
+        study([[1, "batch2", "annotator2", "annotator1", "annotator2"]]))
+    assert problems == []
+    assert warnings == ["%s row 2, columns C (a1) and E (a3): annotator2 is named twice; the "
+                        "report counts once for them" % (tmp_path / "assignments.xlsx")]
+    assert counts == {"annotator1": 1, "annotator2": 1}
 
 
 @pytest.mark.parametrize("cells, expected", [
-    (["all", "annotator4", None], "row 2, column D (a2): annotator4 is already included by 'all' "
-                                  "in column C (a1)"),
-    (["annotator4", None, "all"], "row 2, column C (a1): annotator4 is already included by 'all' "
-                                  "in column E (a3)"),
-    (["all", None, "ALL"], "row 2, columns C (a1) and E (a3): 'all' is given twice"),
+    (["all", "annotator4", None], ["row 2, column D (a2): annotator4 is already included by "
+                                   "'all' in column C (a1)"]),
+    (["annotator4", None, "all"], ["row 2, column C (a1): annotator4 is already included by "
+                                   "'all' in column E (a3)"]),
+    (["all", "annotator4", "ALL"], ["row 2, column D (a2): annotator4 is already included by "
+                                    "'all' in column C (a1)"]),
+    (["annotator4", "all", "annotator4"], [
+        "row 2, column C (a1): annotator4 is already included by 'all' in column D (a2)",
+        "row 2, columns C (a1) and E (a3): annotator4 is named twice"]),
 ])
-def test_same_annotator_twice_through_all(study, cells, expected):
-    assert only(study([[1, "batch0"] + cells])).endswith(expected)
+def test_annotator_next_to_all_is_a_located_warning_and_counts_once(study, tmp_path, cells,
+                                                                     expected):
+    problems, warnings, counts = warnings_and_counts(study([[1, "batch0"] + cells]))
+    assert problems == []
+    assert [w.split("assignments.xlsx ")[1].split("; the report")[0] for w in warnings] == expected
+    assert all(w.startswith(str(tmp_path / "assignments.xlsx") + " row 2, column")
+               and w.endswith("; the report counts once for them") for w in warnings)
+    assert counts == dict.fromkeys(NAMES, 1)
+
+
+def test_unknown_annotator_next_to_all_is_still_refused(study):
+    assert "row 2, column D (a2): unknown annotator 'anotator4'; did you mean 'annotator4'?" \
+        in only(study([[1, "batch0", "all", "anotator4"]]))
 
 
 def test_annotators_without_batch(study):
@@ -274,16 +312,17 @@ def test_annotator_list_problems(study):
 
 
 def test_all_problems_reported_at_once_in_row_order(study):
-    problems = messages(study([
+    result = study([
         [1, "batch0", "all"],
         [1, "batch0", "all"],                      # row 3: duplicate
         [404, "batch1", "annotator1"],             # row 4: not in reports
         [5, "batch1", "anotator2", "annotator2"],  # row 5: unknown name
-        [6, "batch1", "annotator3", "annotator3"],  # row 6: twice
-        [7, "batch1", "all", "annotator6"],        # row 7: twice through all
+        [6, "batch1", "annotator3", "annotator3"],  # row 6: twice (a warning only)
+        [7, "batch1", "all", "annotator6"],        # row 7: twice through all (a warning only)
         [8, None, "annotator1"],                   # row 8: no batch
-    ]))
-    assert [p.split(" row ")[1].split(",")[0] for p in problems] == ["3", "4", "5", "6", "7", "8"]
+    ])
+    assert [p.split(" row ")[1].split(",")[0] for p in messages(result)] == ["3", "4", "5", "8"]
+    assert [w.split(" row ")[1].split(",")[0] for w in sheet_warnings(result[0])] == ["6", "7"]
 
 
 def test_valid_sheet_has_no_problems(study):
@@ -523,6 +562,10 @@ def test_example_study_has_the_original_shape():
                       "batch2": dict.fromkeys(NAMES, 50)}
     assert sum(1 for row in sheet.rows if row.batch is None) == 20
     assert sum(1 for row in sheet.rows if row.batch == "batch2") == 100
+    # The original sheet's training rows: `55187337  batch0  all  all  <empty>`.
+    assert {tuple(row.annotator_values()) for row in sheet.rows
+            if row.batch in ("batch0", "batch1")} == {(ALL, ALL)}
+    assert sheet_warnings(sheet) == []
 
 
 def test_example_study_is_reproducible(tmp_path):
