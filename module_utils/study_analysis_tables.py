@@ -154,7 +154,7 @@ def _duration_rows(batch, annotations):
         minutes = [a["minutes"] for a in mine if a["minutes"] is not None]
         row = {"batch": batch, "annotator": name, "reports": len(mine), "answered": len(minutes)}
         if minutes:
-            row.update(mean=round(statistics.mean(minutes), 2), median=statistics.median(minutes),
+            row.update(mean=round(float(statistics.mean(minutes)), 2), median=float(statistics.median(minutes)),
                        min=min(minutes), max=max(minutes), total=sum(minutes))
         rows.append(row)
     return rows

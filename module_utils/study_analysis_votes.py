@@ -25,23 +25,23 @@ def _unanimous(spans, annotators):
     return spans[0][2]
 
 
-def group_votes(kind_of_group, marked, wide, annotators):
+def group_votes(marked, wide, annotators):
     """{vote: {label: count}} for one group; annotators = every annotator of the report."""
-    votes = dict((vote, {}) for vote in VOTES)
-    for vote, spans in (("exact", marked), ("relaxed", wide)):
-        label = _unanimous(spans, annotators)
-        if label is not None:
-            votes[vote][label] = 1
-    if len(annotators) >= 2:
+    votes = {"exact": {}, "relaxed": {}, "majority": {}}
+    if len(marked) == len(annotators):
+        for vote, spans in (("exact", marked), ("relaxed", wide)):
+            label = _unanimous(spans, annotators)
+            if label is not None:
+                votes[vote][label] = 1
+    if len(annotators) >= 2 and len(marked) >= 2:
         counts = {}
         for span in marked:
-            per = counts.setdefault(span[2], dict((name, 0) for name in annotators))
-            if span[3] in per:
-                per[span[3]] += 1
+            per = counts.setdefault(span[2], {})
+            per[span[3]] = per.get(span[3], 0) + 1
         for label, per in counts.items():
-            second = sorted(per.values(), reverse=True)[1]
-            if second:
-                votes["majority"][label] = second
+            # Annotators without the label count 0: fewer than two with it means no majority.
+            if len(per) >= 2:
+                votes["majority"][label] = sorted(per.values(), reverse=True)[1]
     return votes
 
 
@@ -53,8 +53,8 @@ def unit_counts(groups_by_kind, errors_by_annotator, others, annotators, error_v
     """
     result = dict((vote, {}) for vote in VOTES)
     for kind, groups in groups_by_kind.items():
-        for kind_of_group, marked, wide in groups:
-            for vote, labels in group_votes(kind_of_group, marked, wide, annotators).items():
+        for _type, marked, wide in groups:
+            for vote, labels in group_votes(marked, wide, annotators).items():
                 for label, count in labels.items():
                     result[vote][label] = result[vote].get(label, 0) + count
     majority_errors = {}

@@ -125,19 +125,19 @@ def test_mean_over_pairs_skips_undefined_pairs():
 def test_exact_relaxed_and_majority_votes():
     names = ["a", "b", "c"]
     same = [(0, 5, "1a", n) for n in names]
-    assert group_votes(ACCEPT, same, same, names) == {
+    assert group_votes(same, same, names) == {
         "exact": {"1a": 1}, "relaxed": {"1a": 1}, "majority": {"1a": 1}}
     marked = [(0, 5, "1a", "a"), (2, 6, "1a", "b"), (1, 5, "1a", "c")]
     wide = [(0, 6, "1a", n) for n in names]
-    assert group_votes(EXTEND, marked, wide, names) == {
+    assert group_votes(marked, wide, names) == {
         "exact": {}, "relaxed": {"1a": 1}, "majority": {"1a": 1}}
     # Two of three annotators: no exact or relaxed vote, but a majority of 1.
     two = [(0, 5, "1a", "a"), (0, 5, "1a", "b")]
-    assert group_votes(ACCEPT, two, two, names) == {"exact": {}, "relaxed": {}, "majority": {"1a": 1}}
+    assert group_votes(two, two, names) == {"exact": {}, "relaxed": {}, "majority": {"1a": 1}}
     # a marks 1a twice, b twice, c once: the largest count two annotators reach is 2.
     review = [(0, 5, "1a", "a"), (6, 9, "1a", "a"), (0, 3, "1a", "b"), (4, 9, "1a", "b"),
               (0, 9, "1b", "c")]
-    assert group_votes(REVIEW, review, review, names)["majority"] == {"1a": 2}
+    assert group_votes(review, review, names)["majority"] == {"1a": 2}
 
 
 def test_errors_need_more_than_half_and_other_counts_writers():
