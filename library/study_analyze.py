@@ -71,8 +71,8 @@ options:
     default: duration-minutes
   show_text:
     description:
-      - Put the reports' impression text into C(report.html). Off by default: the page is then
-        free of report text and can be shared inside the team more easily.
+      - Put the reports' impression text into C(report.html). Off by default, so that the page
+        holds no report text.
     type: bool
     default: false
 attributes:
@@ -262,9 +262,9 @@ def prepare(params):
         exports.append((name, read_json(path, "%s's export" % name)))
     try:
         annotations, read_problems = read_exports(exports, scheme, params["key"],
-                                                  params["duration_control"])
+                                                  params["duration_control"], dict(paths))
     except RecordError as err:
-        raise InputError("exports of %s: %s" % (date, err))
+        raise InputError(str(err))
     records = load_reports(params["reports"])
     if not isinstance(records, list):
         raise InputError("%s: expected a JSON array of report records" % params["reports"])

@@ -117,12 +117,12 @@ def read_annotation(annotator, item, position, scheme, key, duration_control, pr
     }
 
 
-def read_exports(exports, scheme, key, duration_control="duration-minutes"):
+def read_exports(exports, scheme, key, duration_control="duration-minutes", sources=None):
     """[(annotator, JSON_MIN list)] -> (annotations, problems).
 
     One annotation per (annotator, report): when an annotator's project holds two for a report
     (a second account, a re-import), the last submitted (updated_at, then id) is used and the
-    others are reported.
+    others are reported. sources: {annotator: file} to name the file in errors.
     """
     problems = []
     chosen = {}
@@ -131,8 +131,13 @@ def read_exports(exports, scheme, key, duration_control="duration-minutes"):
             raise RecordError("%s's export: expected a JSON array (JSON_MIN), found %s"
                               % (annotator, type(items).__name__))
         for position, item in enumerate(items, start=1):
-            annotation = read_annotation(annotator, item, position, scheme, key, duration_control,
-                                         problems)
+            try:
+                annotation = read_annotation(annotator, item, position, scheme, key,
+                                             duration_control, problems)
+            except RecordError as err:
+                if sources and annotator in sources:
+                    raise RecordError("%s: %s" % (sources[annotator], err))
+                raise
             if annotation is None:
                 continue
             slot = (annotator, annotation["report"])

@@ -352,3 +352,10 @@ def test_the_page_is_self_contained_and_has_no_report_text():
     assert page.count("<svg") == 2 + 3 + 2
     shown = render("t", [], ["b1"], tables, COLUMNS, [("b1", 1, "secret <b>")])
     assert "secret &lt;b&gt;" in shown
+
+
+def test_a_broken_export_names_the_file_and_the_item():
+    from ansible.module_utils.study_analysis_records import RecordError
+    broken = [{"study_id": 1, "id": 7, "annotation_id": 3, "order": "m1"}]
+    with pytest.raises(RecordError, match=r"^x\.json: ann item 1 \(task 7, annotation 3\): field \"order\""):
+        read_exports([("ann", broken)], SCHEME, "study_id", sources={"ann": "x.json"})
