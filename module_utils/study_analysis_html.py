@@ -48,8 +48,10 @@ def bar_chart(title, categories, series, maximum=None, unit=""):
              '<text x="0" y="14" font-size="13" font-weight="bold">%s</text>' % escape(title)]
     y = 24
     for category in categories:
-        parts.append('<text x="%d" y="%d" font-size="11" text-anchor="end">%s</text>'
-                     % (label_width - 6, y + len(series) * bar / 2 + 4, escape(str(category))[:40]))
+        name = str(category)
+        short = name if len(name) <= 38 else name[:37] + u"\u2026"
+        parts.append('<text x="%d" y="%d" font-size="11" text-anchor="end"><title>%s</title>%s</text>'
+                     % (label_width - 6, y + len(series) * bar / 2 + 4, escape(name), escape(short)))
         for index, (_name, data) in enumerate(series):
             value = data.get(category)
             if _number(value):

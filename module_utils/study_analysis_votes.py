@@ -82,21 +82,23 @@ def error_table(batch, units, labels_by_kind, error_values):
     categories.extend(TOTAL[kind] for kind, _labels in labels_by_kind)
     per_model = {}
     for model, counts in units:
-        full = dict(counts)
-        for kind, labels in labels_by_kind:
-            full[TOTAL[kind]] = sum(counts.get(label, 0) for label in labels)
-        full[NO_ERROR] = 0 if any(value for value in counts.values()) else 1
         tally = per_model.setdefault(model, {"units": 0, "count": {}, "any": {}})
         tally["units"] += 1
-        for category in categories:
-            value = full.get(category, 0)
+        found = dict((category, value) for category, value in counts.items() if value)
+        for kind, labels in labels_by_kind:
+            total = sum(found.get(label, 0) for label in labels)
+            if total:
+                found[TOTAL[kind]] = total
+        if not found:
+            found[NO_ERROR] = 1
+        for category, value in found.items():
             tally["count"][category] = tally["count"].get(category, 0) + value
-            tally["any"][category] = tally["any"].get(category, 0) + (1 if value else 0)
+            tally["any"][category] = tally["any"].get(category, 0) + 1
     rows = []
     for category in categories:
         for model in sorted(per_model):
             tally = per_model[model]
             rows.append({"batch": batch, "category": category, "model": model,
-                         "count": tally["count"][category],
-                         "percent": round(100.0 * tally["any"][category] / tally["units"], 2)})
+                         "count": tally["count"].get(category, 0),
+                         "percent": round(100.0 * tally["any"].get(category, 0) / tally["units"], 2)})
     return rows
