@@ -12,7 +12,7 @@ import threading
 import time
 
 LISTENER = r"""
-import socket, sys, threading
+import os, socket, sys, threading
 lock = threading.Lock()
 def say(*words):
     with lock:
@@ -37,7 +37,13 @@ def serve(conn, n):
         pass
     conn.close()
     say("end", n)
+def stop_on_eof():  # the test closes our stdin to stop us (no signal through runuser needed)
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=stop_on_eof, daemon=True).start()
 srv = socket.socket()
+# Connections it closed first linger in TIME_WAIT on the port; the next listener must bind anyway.
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", int(sys.argv[1])))
 srv.listen(64)
 say("listening")
@@ -54,7 +60,7 @@ class Recorder:
     def __init__(self, port: int, wrap=lambda argv: argv):
         self.port = port
         self.proc = subprocess.Popen(wrap(["python3", "-c", LISTENER, str(port)]),
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline()
         assert first.strip() == "listening", f"recorder on port {port} did not start: {first!r}"
         self._lines: list[list[str]] = []
@@ -85,5 +91,9 @@ class Recorder:
         return bool(accepted) and accepted[-1] in ended and set(accepted) <= ended
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
