@@ -14,7 +14,7 @@ import socket
 import time
 
 try:  # Python 3
-    from http.client import HTTPConnection
+    from http.client import HTTPConnection, HTTPException
     from urllib.error import HTTPError, URLError
     from urllib.parse import urlencode
     from urllib.request import HTTPHandler, ProxyHandler, Request, build_opener
@@ -151,7 +151,7 @@ class LabelStudioClient:
                 raise LabelStudioError("Label Studio is not reachable at %s (%s)" % (self.url, err))
             except ListenerError as err:
                 raise ListenerRefused("refusing to talk to %s: %s" % (self.url, err))
-            except (URLError, socket.error) as err:
+            except (URLError, socket.error, HTTPException) as err:  # refused, reset, not HTTP
                 reason = getattr(err, "reason", err)
                 if time.time() < deadline:
                     time.sleep(1)
