@@ -14,11 +14,15 @@ import socket
 import time
 
 try:  # Python 3
+    from http.client import HTTPConnection, HTTPException
     from urllib.error import HTTPError, URLError
     from urllib.parse import urlencode
-    from urllib.request import ProxyHandler, Request, build_opener
+    from urllib.request import HTTPHandler, ProxyHandler, Request, build_opener
 except ImportError:  # pragma: no cover - Python 2 is not supported by Label Studio anyway
     raise
+
+from ansible.module_utils.label_studio_listener import (ListenerError, ListenerUnknown, NoListener,
+                                                        verify_listener)
 
 # Connection options shared by every module (merged into each module's argument_spec).
 CONNECTION_ARGSPEC = dict(
@@ -34,6 +38,14 @@ CONNECTION_OPTIONS = dict(mutually_exclusive=[("token", "token_file")],
 
 class LabelStudioError(Exception):
     """A failure whose message is meant for the user as it is."""
+
+
+class ListenerRefused(LabelStudioError):
+    """Another account listens on Label Studio's port: nothing was sent, nothing to retry."""
+
+
+class TokenRejected(LabelStudioError):
+    """Label Studio answered 401/403 to the API token."""
 
 
 def read_token(token=None, token_file=None):
@@ -60,15 +72,51 @@ def client_from_module(module):
                              wait_seconds=params["wait_seconds"])
 
 
+class _CheckedConnection(HTTPConnection):
+    """A connection that sends nothing until the port's listener is known to be this account's.
+
+    The check runs once the TCP connection is up, so it sees the listener that accepted it (an
+    account that binds the port after a check made before connecting would be missed)."""
+    needs_proof = True
+
+    def connect(self):
+        HTTPConnection.connect(self)
+        try:
+            verify_listener(self.port or 80, self.host)
+        except ListenerUnknown:
+            if self.needs_proof:
+                self.close()
+                raise
+        except ListenerError:
+            self.close()
+            raise
+
+
+class _CheckedHandler(HTTPHandler):
+    def __init__(self, needs_proof):
+        HTTPHandler.__init__(self)
+        self._needs_proof = needs_proof
+
+    def http_open(self, req):
+        def connection(host, **kwargs):
+            conn = _CheckedConnection(host, **kwargs)
+            conn.needs_proof = self._needs_proof
+            return conn
+        return self.do_open(connection, req)
+
+
 class LabelStudioClient:
     def __init__(self, url, token, timeout=600, wait_seconds=60):
         self.url = url.rstrip("/")
+        # None: only unauthenticated calls (/health). Where the listener's owner cannot be seen
+        # (no /proc/net/tcp), such calls go ahead; calls that carry the token are refused.
         self._token = token
         self.timeout = timeout
         # Retry refused connections this long: the server may be restarting (handler, cron).
         self.wait_seconds = wait_seconds
-        # Never send the study's data or the token through a proxy from the environment.
-        self._opener = build_opener(ProxyHandler({}))
+        # Never send the study's data or the token through a proxy from the environment, nor to
+        # a listener on the port that belongs to another account of the node.
+        self._opener = build_opener(ProxyHandler({}), _CheckedHandler(needs_proof=token is not None))
         self._version = None
 
     # -- transport -----------------------------------------------------------------------
@@ -77,7 +125,9 @@ class LabelStudioClient:
         if params:
             url += "?" + urlencode(params)
         data = None if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Authorization": "Token " + self._token, "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        if self._token is not None:
+            headers["Authorization"] = "Token " + self._token
         if data is not None:
             headers["Content-Type"] = "application/json"
         deadline = time.time() + self.wait_seconds
@@ -94,7 +144,14 @@ class LabelStudioClient:
                     time.sleep(1)
                     continue
                 break
-            except (URLError, socket.error) as err:
+            except NoListener as err:  # the listener went away between connect and check
+                if time.time() < deadline:
+                    time.sleep(1)
+                    continue
+                raise LabelStudioError("Label Studio is not reachable at %s (%s)" % (self.url, err))
+            except ListenerError as err:
+                raise ListenerRefused("refusing to talk to %s: %s" % (self.url, err))
+            except (URLError, socket.error, HTTPException) as err:  # refused, reset, not HTTP
                 reason = getattr(err, "reason", err)
                 if time.time() < deadline:
                     time.sleep(1)
@@ -102,7 +159,7 @@ class LabelStudioClient:
                 raise LabelStudioError("Label Studio is not reachable at %s (%s): is the service "
                                        "running? (deploy.yml starts it)" % (self.url, reason))
         if status in (401, 403):
-            raise LabelStudioError("Label Studio at %s rejected the API token (HTTP %d on %s %s): "
+            raise TokenRejected("Label Studio at %s rejected the API token (HTTP %d on %s %s): "
                                    "check token/token_file" % (self.url, status, method, path))
         if status not in ok:
             raise LabelStudioError("Label Studio answered HTTP %d to %s %s: %s"

@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: label_studio_info
+short_description: Read-only questions to Label Studio through the project's one client
+description:
+  - Every call the playbooks make to Label Studio goes through the project's client
+    (module_utils/label_studio_client.py), which bypasses proxies from the environment and sends
+    nothing until the listener on the port is known to belong to the deploying account (its owner
+    uid in /proc/net/tcp and tcp6). This module gives the playbooks those calls.
+  - O(query=port) asks only the kernel who listens on the port and sends nothing at all.
+  - O(query=health) waits until C(/health) answers C(UP); it sends no token. Where the listener's
+    owner cannot be seen (no /proc/net/tcp, e.g. a macOS controller probing a tunnel) it goes ahead
+    unchecked, as nothing secret is sent; every query that sends the token refuses instead.
+  - O(query=whoami) says whether the API token is accepted.
+  - O(query=projects) returns each project's id, title and counts (no task data).
+  - O(query=users) writes Label Studio's list of accounts (with emails) as it is, to O(dest)
+    (mode 0600, replaced atomically, only when it changed), and returns only how many there are.
+  - Returns no secret, no email and no study text.
+version_added: "1.0.0"
+author: label-studio-study
+extends_documentation_fragment:
+  - label_studio_connection
+options:
+  query:
+    description: What to ask.
+    type: str
+    required: true
+    choices: [port, health, whoami, projects, users]
+  dest:
+    description: File (on the node) for O(query=users). Required with it.
+    type: path
+notes:
+  - The API token (O(token) or O(token_file)) is required for O(query=whoami), O(query=projects)
+    and O(query=users).
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is written in check mode; O(query=users) reports whether O(dest) would change.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Wait until Label Studio is healthy (its listener must be this account's)
+  label_studio_info:
+    query: health
+    url: http://127.0.0.1:8080
+    wait_seconds: 240
+
+- name: Count every project's tasks and annotations
+  label_studio_info:
+    query: projects
+    url: http://127.0.0.1:8080
+    token_file: ~/.local/state/label-studio/ls-0123456789/api_token
+  register: counts
+
+- name: Keep the accounts list in a private file
+  label_studio_info:
+    query: users
+    dest: ~/.local/state/label-studio/ls-0123456789/exports/users.json
+    token_file: ~/.local/state/label-studio/ls-0123456789/api_token
+"""
+
+RETURN = r"""
+listening:
+  description: O(query=port) whether this account listens on the port (another account's listener fails the module).
+  returned: query=port
+  type: bool
+status:
+  description: C(UP) once healthy (query=health); the HTTP status of C(whoami) (query=whoami).
+  returned: query=health or query=whoami
+  type: raw
+token_accepted:
+  description: Whether Label Studio accepts the API token.
+  returned: query=whoami
+  type: bool
+projects:
+  description: Every project's id, title and counts (skipped annotations counted apart).
+  returned: query=projects
+  type: list
+  elements: dict
+  sample: [{id: 1, title: "RRS: annotator1", tasks: 50, annotations: 20, skipped: 1}]
+users:
+  description: How many accounts the list written to O(dest) holds.
+  returned: query=users
+  type: int
+"""
+
+import json
+import os
+import time
+from urllib.parse import urlsplit
+
+from ansible.module_utils.atomic_files import file_differs, write_atomic
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, LabelStudioClient,
+                                                      LabelStudioError, ListenerRefused,
+                                                      TokenRejected, read_token)
+from ansible.module_utils.label_studio_listener import (ListenerError, NoListener,
+                                                        check_listeners, listener_owners)
+
+NEEDS_TOKEN = ("whoami", "projects", "users")
+
+
+def project_counts(projects):
+    """id, title and counts of each project from /api/projects/ (task data never included)."""
+    return sorted(({"id": p["id"], "title": p.get("title"), "tasks": p.get("task_number", 0),
+                    "annotations": p.get("total_annotations_number", 0),
+                    "skipped": p.get("skipped_annotations_number", 0)} for p in projects),
+                  key=lambda row: row["id"])
+
+
+def users_of(payload):
+    """The accounts in /api/users/'s answer (a plain list on 1.6.0 and 1.23.x, else paginated)."""
+    answer = json.loads(payload.decode("utf-8"))
+    return answer.get("results", []) if isinstance(answer, dict) else answer
+
+
+def is_up(payload):
+    """Label Studio serves /health's JSON as text/html: read the body, not the content type."""
+    return b'"UP"' in (payload or b"")
+
+
+def url_port(url):
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80), parts.hostname or "127.0.0.1"
+
+
+def ask_port(module):
+    port, host = url_port(module.params["url"])
+    try:
+        check_listeners(listener_owners(port, host), port, os.getuid())
+    except NoListener:
+        return {"listening": False}
+    except ListenerError as err:
+        module.fail_json(msg=str(err))
+    return {"listening": True}
+
+
+def wait_healthy(client, wait_seconds):
+    deadline = time.time() + wait_seconds
+    while True:
+        try:
+            if is_up(client.request("GET", "/health", raw=True)):
+                return {"status": "UP"}
+            problem = "/health did not answer UP"
+        except ListenerRefused:
+            raise
+        except LabelStudioError as err:  # starting: refused, 502, migrations still running
+            problem = str(err)
+        if time.time() >= deadline:
+            raise LabelStudioError("Label Studio at %s was not healthy within %d s: %s"
+                                   % (client.url, wait_seconds, problem))
+        time.sleep(2)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(query=dict(type="str", required=True, choices=["port", "health", "whoami",
+                                                                          "projects", "users"]),
+                           dest=dict(type="path"),
+                           **CONNECTION_ARGSPEC),
+        mutually_exclusive=[("token", "token_file")],
+        required_if=[("query", "users", ["dest"])] + [
+            ("query", query, ("token", "token_file"), True) for query in NEEDS_TOKEN],
+        supports_check_mode=True)
+    params = module.params
+    query = params["query"]
+    if query == "port":
+        module.exit_json(changed=False, **ask_port(module))
+    token = None
+    try:
+        if query in NEEDS_TOKEN:
+            token = read_token(params.get("token"), params.get("token_file"))
+        if query == "health":
+            # Its own retry loop: a start that runs migrations takes minutes, not wait_seconds' 60.
+            client = LabelStudioClient(params["url"], None, timeout=params["timeout"], wait_seconds=0)
+            module.exit_json(changed=False, **wait_healthy(client, params["wait_seconds"]))
+        client = LabelStudioClient(params["url"], token, timeout=params["timeout"],
+                                   wait_seconds=params["wait_seconds"])
+        if query == "whoami":
+            try:
+                client.request("GET", "/api/current-user/whoami")
+            except TokenRejected:
+                module.exit_json(changed=False, token_accepted=False, status=401)
+            module.exit_json(changed=False, token_accepted=True, status=200)
+        if query == "projects":
+            module.exit_json(changed=False, projects=project_counts(client.list_projects()))
+        payload = client.request("GET", "/api/users/", raw=True)
+    except LabelStudioError as err:
+        module.fail_json(msg=str(err))
+    # Written as Label Studio sent it: the merge reads this very text.
+    count = len(users_of(payload))
+    if module.check_mode:
+        changed = file_differs(params["dest"], payload)
+    else:
+        changed = write_atomic(params["dest"], payload)
+    module.exit_json(changed=changed, users=count)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""label_studio_info's pure parts: what it returns never holds more than counts and titles."""
+import importlib.util
+import json
+from pathlib import Path
+
+LIBRARY = Path(__file__).resolve().parents[2] / "library/label_studio_info.py"
+spec = importlib.util.spec_from_file_location("label_studio_info", LIBRARY)
+info = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(info)
+
+
+def test_project_counts_keep_ids_titles_and_counts_only():
+    projects = [{"id": 2, "title": "RRS: b", "task_number": 4, "total_annotations_number": 5,
+                 "skipped_annotations_number": 1, "label_config": "<View/>", "created_by": {"email": "x@y"}},
+                {"id": 1, "title": "RRS: a", "task_number": 3, "total_annotations_number": 2,
+                 "skipped_annotations_number": 0}]
+    assert info.project_counts(projects) == [
+        {"id": 1, "title": "RRS: a", "tasks": 3, "annotations": 2, "skipped": 0},
+        {"id": 2, "title": "RRS: b", "tasks": 4, "annotations": 5, "skipped": 1}]
+
+
+def test_users_of_plain_list_and_paginated_answer():
+    users = [{"id": 1, "email": "a@x"}, {"id": 2, "email": "b@x"}]
+    assert info.users_of(json.dumps(users).encode()) == users
+    assert info.users_of(json.dumps({"results": users, "next": None}).encode()) == users
+
+
+def test_health_is_read_from_the_body():
+    assert info.is_up(b'{"status": "UP"}')
+    assert not info.is_up(b"") and not info.is_up(None) and not info.is_up(b'{"status": "DOWN"}')
+
+
+def test_url_port_and_host():
+    assert info.url_port("http://127.0.0.1:8080") == (8080, "127.0.0.1")
+    assert info.url_port("http://localhost") == (80, "localhost")

@@ -1,0 +1,79 @@
+"""Who listens on Label Studio's port: /proc/net/tcp parsing and the ownership decision."""
+import pytest
+
+from ansible.module_utils.label_studio_listener import (ListenerError, NoListener,
+                                                         check_listeners, listener_owners,
+                                                         parse_proc_net_tcp, port_listeners)
+
+# Captured on this kind of machine (x86_64, little endian): a listener on 127.0.0.1:48167 owned
+# by uid 0, one established connection to it, and uid 1001 on 0.0.0.0:8080.
+TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   1: 0100007F:BC27 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 40640 1 00000000198f32f9 100 0 0 10 0
+   2: 0100007F:9654 0100007F:BC27 01 00000000:00000000 00:00000000 00000000     0        0 40642 2 00000000b105f613 20 0 0 10 -1
+   3: 0100007F:BC27 0100007F:9654 01 00000000:00000000 00:00000000 00000000     0        0 40643 1 000000009d991fb9 20 0 0 10 -1
+   4: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1001        0 40650 1 00000000198f32f9 100 0 0 10 0
+   5: 0200007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1002        0 40651 1 00000000198f32f9 100 0 0 10 0
+"""
+TCP6 = """\
+  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:BC27 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 40641 1 00000000660b8ec6 100 0 0 10 0
+   1: 00000000000000000000000000000000:1F91 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1003        0 40652 1 00000000660b8ec6 100 0 0 10 0
+"""
+
+
+def test_parses_addresses_ports_states_and_owners():
+    sockets = parse_proc_net_tcp(TCP, byteorder="little")
+    assert sockets[0] == {"address": "127.0.0.1", "port": 48167, "state": "0A", "uid": 0, "inode": 40640}
+    assert [(s["address"], s["port"], s["state"], s["uid"]) for s in sockets[1:]] == [
+        ("127.0.0.1", 38484, "01", 0), ("127.0.0.1", 48167, "01", 0),
+        ("0.0.0.0", 8080, "0A", 1001), ("127.0.0.2", 8081, "0A", 1002)]
+    six = parse_proc_net_tcp(TCP6, byteorder="little")
+    assert [(s["address"], s["port"], s["uid"]) for s in six] == [("::1", 48167, 0), ("::", 8081, 1003)]
+
+
+def test_big_endian_words_are_read_in_order():
+    line = "  sl header\n   0: 7F000001:1F90 00000000:0000 0A 0:0 0:0 0 7 0 99\n"
+    assert parse_proc_net_tcp(line, byteorder="big")[0]["address"] == "127.0.0.1"
+
+
+def test_only_listen_sockets_on_loopback_or_wildcard_count():
+    sockets = parse_proc_net_tcp(TCP, "little") + parse_proc_net_tcp(TCP6, "little")
+    assert [s["uid"] for s in port_listeners(sockets, 48167)] == [0, 0]  # v4 and v6, not the connection
+    assert [s["uid"] for s in port_listeners(sockets, 8080)] == [1001]  # 0.0.0.0 takes 127.0.0.1's connections
+    assert [s["uid"] for s in port_listeners(sockets, 8081)] == [1003]  # :: yes, 127.0.0.2 no
+    assert port_listeners(sockets, 9999) == []
+
+
+def test_own_listener_passes():
+    check_listeners([{"uid": 1000}, {"uid": 1000}], 8080, own_uid=1000)
+
+
+def test_foreign_listener_is_refused_naming_port_uid_and_user():
+    with pytest.raises(ListenerError) as err:
+        check_listeners([{"uid": 1000}, {"uid": 1234}], 8080, own_uid=1000,
+                        name_of={1234: "mallory", 1000: "study"}.get)
+    text = str(err.value)
+    assert "port 8080 is held by uid 1234 (mallory)" in text
+    assert "this account (uid 1000 (study))" in text
+    assert not isinstance(err.value, NoListener)
+
+
+def test_unknown_user_name_still_names_the_uid():
+    with pytest.raises(ListenerError, match=r"port 8080 is held by uid 4321, not"):
+        check_listeners([{"uid": 4321}], 8080, own_uid=0, name_of=lambda uid: None)
+
+
+def test_nothing_listening_is_its_own_error():
+    with pytest.raises(NoListener):
+        check_listeners([], 8080, own_uid=0)
+
+
+def test_without_proc_net_tcp_nothing_is_trusted(tmp_path):
+    with pytest.raises(ListenerError, match=r"cannot check who listens on port 8080: .*/tcp is not readable"):
+        listener_owners(8080, proc_net=str(tmp_path))
+
+
+def test_reads_the_files(tmp_path):
+    (tmp_path / "tcp").write_text(TCP)  # no tcp6: IPv6 disabled
+    assert [s["uid"] for s in listener_owners(8080, proc_net=str(tmp_path))] == [1001]
