@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from support.files import assert_untouched, files_state
 from support.instance import Instance, instance_name
 from support.net import free_port
 from support.playbook import REPO, run_playbook
@@ -48,7 +49,9 @@ def test_export_over_ssh_brings_files_home(ssh_node, env_dir, tmp_path):
         assert [(r["study_id"], r["annotator"], r["control"], r["value"]) for r in rows] == [
             (str(task["data"]["study_id"]), "annotator4", "duration-minutes", "7")]
         assert (out / f"{DATE}-unannotated.csv").exists()
+        exported = files_state(out)
         run_playbook("export.yml", variables, inventory=inventory).assert_unchanged()
+        assert_untouched(exported, out)  # not only changed=0: every file's bytes and mtime
     finally:
         run_playbook("deploy.yml", {**variables, "label_studio_state": "stopped"}, inventory=inventory)
         ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{instance_name(variables['label_studio_data_dir'])}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from support.files import assert_untouched, files_state
 from support.instance import DEFAULT_VERSION
 from support.old_python import find_old_python
 from support.playbook import REPO
@@ -51,7 +52,9 @@ def run_study(inst, work: Path) -> dict:
         {"from_name": "remarks", "to_name": "reference0", "type": "textarea", "value": {"text": ["clear"]}},
         {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["2"]}}]})
     inst.playbook("export.yml").assert_ok()
+    exported = files_state(work / "exports")
     inst.playbook("export.yml").assert_unchanged()
+    assert_untouched(exported, work / "exports")  # not only changed=0: bytes and mtimes too
     return {p.name: p for p in (work / "exports").iterdir() if p.is_file()}
 
 
