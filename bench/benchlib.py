@@ -19,14 +19,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from support.cache import cache_dir  # noqa: E402
 from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
 from support.modules import module_command, module_env  # noqa: E402
 from support.net import free_port  # noqa: E402
 from support.playbook import run_playbook  # noqa: E402
 
 # The tests' shared environment (built on /usr/bin/python3); deploy reuses it without installing.
-SHARED_ENV = (Path(os.environ.get("LS_STUDY_TEST_CACHE", "/var/tmp/label-studio-study-tests"))
-              / f"env-{DEFAULT_VERSION}-system-python")
+# cache_dir() refuses (UnsafeCacheDir) a dir another account could have written to.
+SHARED_ENV = cache_dir() / f"env-{DEFAULT_VERSION}-system-python"
 STUDY_CONFIG = REPO / "files/study/label-config.xml"
 SYSTEMS = ["bertabs", "gsum_thresholding", "wgsum", "wgsum+cl"]
 WORDS = ("no acute cardiopulmonary process mild cardiomegaly stable small left right pleural "

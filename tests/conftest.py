@@ -10,20 +10,49 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from support.cache import UnsafeCacheDir, cache_dir  # noqa: E402
 from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
 from support.net import free_port  # noqa: E402
 
 # Installing Label Studio takes ~20 s with uv and ~3 min with pip: do it once per run (and keep
 # it between runs on the same machine). World-readable and built on Debian's /usr/bin/python3
-# (see support/instance.py) so the SSH rig's unprivileged node account can use it too.
-CACHE = Path(os.environ.get("LS_STUDY_TEST_CACHE", "/var/tmp/label-studio-study-tests"))
+# (see support/instance.py) so the SSH rig's unprivileged node account can use it too; owner and
+# mode of its path checked before use (support/cache.py).
+# What this run could not prove, and why (e.g. no Python 3.9 for the 1.6.0 test). A skip alone is
+# one letter in pytest's summary; these lines end the run loudly, and tests/run-all repeats them
+# last from the file named by LS_STUDY_NOT_TESTED.
+NOT_TESTED: list[str] = []
+
+
+@pytest.fixture
+def not_tested():
+    """not_tested(what, why): record the gap, then skip the test with the same line as reason."""
+    def record(what: str, why: str):
+        line = f"NOT TESTED: {what}: {why}"
+        NOT_TESTED.append(line)
+        if os.environ.get("LS_STUDY_NOT_TESTED"):
+            with open(os.environ["LS_STUDY_NOT_TESTED"], "a") as handle:
+                handle.write(line + "\n")
+        pytest.skip(line)
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in NOT_TESTED:
+        terminalreporter.write_line(line, red=True, bold=True)
 
 
 @pytest.fixture(scope="session")
-def env_dir() -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    CACHE.chmod(0o755)
-    return CACHE / f"env-{DEFAULT_VERSION}-system-python"
+def cache() -> Path:
+    try:
+        return cache_dir()
+    except UnsafeCacheDir as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def env_dir(cache) -> Path:
+    return cache / f"env-{DEFAULT_VERSION}-system-python"
 
 
 @pytest.fixture(scope="session")

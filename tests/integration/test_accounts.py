@@ -96,6 +96,9 @@ def test_invite_link_is_private_and_lets_people_sign_up(deployed):
     assert str(path) in deployed.first_run.output  # deploy says where it is
     assert signup(deployed.url, "stranger@example.org", "Str4nger-pw!") == 403
     assert signup(deployed.url, "self-signed@example.org", "Self-s1gned-pw!", token_of(link)) == 200
+    # 200 alone is also Label Studio's answer to an invalid form: the account must exist and log in.
+    assert login(deployed.url, "self-signed@example.org", "Self-s1gned-pw!") == "self-signed@example.org"
+    assert login(deployed.url, "stranger@example.org", "Str4nger-pw!") is None
 
 
 def test_second_deploy_changes_nothing_and_adds_no_account(deployed):
@@ -131,7 +134,9 @@ def test_rotating_the_invite_link(deployed):
     assert new != old and run.changed == 2  # the reset and the file
     assert new not in run.output and token_of(new) not in run.output
     assert signup(deployed.url, "late@example.org", "L4te-comer-pw!", token_of(old)) == 403
+    assert login(deployed.url, "late@example.org", "L4te-comer-pw!") is None
     assert signup(deployed.url, "late@example.org", "L4te-comer-pw!", token_of(new)) == 200
+    assert login(deployed.url, "late@example.org", "L4te-comer-pw!") == "late@example.org"
     deployed.deploy().assert_unchanged()
 
 

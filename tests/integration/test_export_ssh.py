@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from support.files import assert_untouched, files_state
 from support.instance import Instance, instance_name
 from support.net import free_port
 from support.playbook import REPO, run_playbook
@@ -53,7 +54,9 @@ def test_export_over_ssh_brings_files_home(ssh_node, env_dir, tmp_path):
         assert ssh_node.run(f"test -e {state}/exports && echo left || echo gone").stdout.strip() == "gone"
         assert not [p for p in (out / ".incoming").rglob("*") if p.is_file()]
         assert {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {"0o600"}
+        exported = files_state(out)
         run_playbook("export.yml", variables, inventory=inventory).assert_unchanged()
+        assert_untouched(exported, out)  # not only changed=0: every file's bytes and mtime
     finally:
         run_playbook("deploy.yml", {**variables, "label_studio_state": "stopped"}, inventory=inventory)
         ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{instance_name(variables['label_studio_data_dir'])}")

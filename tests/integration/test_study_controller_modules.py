@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 import yaml
 
+from support.files import assert_untouched, files_state
 from support.playbook import REPO, run_playbook
 
 NAMES = ["annotator%d" % n for n in range(1, 7)]
@@ -87,8 +88,10 @@ def test_task_files_written_once_private_and_unchanged_on_rerun(study):
     assert len(batch2) == 50 and all(t["batch"] == "batch2" and "id" not in t for t in batch2)
     assert {"study_id", "impression", "candidate0", "order", "findings+bg"} <= set(batch2[0])
 
+    written = files_state(tasks)
     run_playbook(study["playbook"], study["vars"]).assert_unchanged()
     run_playbook(study["playbook"], study["vars"], check=True, diff=True).assert_unchanged()
+    assert_untouched(written, tasks)  # not only changed=0: no file rewritten either
 
 
 def test_one_batch_only_and_repeated_annotators_are_warnings(study):
@@ -153,9 +156,11 @@ def test_generate_assignments_playbook_writes_once_then_refuses(study):
     original = sheet.read_bytes()
     params = generate_vars(study, batch="batch3", size=20, per_report=3, seed="5")
 
+    untouched = files_state(study["dir"])
     check = run_playbook("playbooks/generate-assignments.yml", params, check=True, diff=True)
     check.assert_ok()
     assert sheet.read_bytes() == original
+    assert_untouched(untouched, study["dir"])
     assert not list(study["dir"].glob("assignments.backup-*"))
     assert re.search(r"\+row \d+: \d+ batch3 annotator\d, annotator\d, annotator\d", check.output)
 
@@ -170,10 +175,13 @@ def test_generate_assignments_playbook_writes_once_then_refuses(study):
     plan = run_playbook(study["playbook"], dict(study["vars"], batch="batch3")).assert_ok()
     assert counts(plan) == {"batch3": dict.fromkeys(NAMES, 10)}
 
+    generated = files_state(sheet, *study["dir"].glob("assignments.backup-*.xlsx"))
     again = run_playbook("playbooks/generate-assignments.yml", params)
     assert again.returncode != 0
     assert "batch 'batch3' already exists" in again.output
     assert len(list(study["dir"].glob("assignments.backup-*.xlsx"))) == 1
+    # Refused means untouched: the sheet and its backup byte-identical, same mtimes.
+    assert_untouched(generated, sheet, *study["dir"].glob("assignments.backup-*.xlsx"))
 
 
 def test_generate_assignments_playbook_usage_message(study):

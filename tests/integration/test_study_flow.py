@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from support.files import assert_untouched, files_state
 from support.playbook import REPO
 
 sys.path.insert(0, str(REPO / "module_utils"))
@@ -79,7 +80,9 @@ def test_original_study_shape_is_assigned_batch_by_batch(study):
     study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_ok()
     assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}, "batch1": {n: 10 for n in ANNOTATORS},
                                    "batch2": {n: 50 for n in ANNOTATORS}}
+    written = files_state(study.work / "tasks")
     study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_unchanged()
+    assert_untouched(written, study.work / "tasks")  # no task file rewritten either
     files = sorted(p.name for p in (study.work / "tasks").iterdir())
     assert "batch2-annotator3-tasks.json" in files and len(files) == 18
 
@@ -93,7 +96,9 @@ def test_a_generated_batch_adds_only_its_new_tasks(study):
     assert {b: c for b, c in after.items() if b != "batch3"} == before
     assert sorted(after["batch3"].values()) == [4] * 6  # 12 reports x 2 / 6 annotators
     assert run.changed > 0
+    written = files_state(study.work / "tasks", study.work / "assignments.xlsx")
     study.playbook("playbooks/assign.yml", {"batch": "batch3"}).assert_unchanged()
+    assert_untouched(written, study.work / "tasks", study.work / "assignments.xlsx")
 
 
 @pytest.fixture(scope="module")
@@ -203,10 +208,11 @@ def test_export_brings_everything_home(study, annotated):
     sheet = openpyxl.load_workbook(out / f"{DATE}-annotations.xlsx")["annotations"]
     assert FORMULA in [cell.value for row in sheet.iter_rows(min_row=2) for cell in row]  # exact text
     assert first.changed > 0
-    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    exported = files_state(out)
     study.playbook("export.yml").assert_unchanged()
+    assert_untouched(exported, out)  # every export file: same bytes, same mtime
     study.playbook("export.yml", check=True, diff=True).assert_unchanged()
-    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert_untouched(exported, out)
     assert not (study.state_dir / "exports").exists()
 
 
@@ -225,9 +231,13 @@ def test_stopped_server_fails_and_keeps_old_files(study, annotated):
 
 
 def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp_path):
-    """Peer check on format: Label Studio's CLI JSON_MIN export gives the same table (where it can)."""
-    from annotation_table import (build_tables, controls_from_label_config, json_min_view,
-                                  tables_from_json_min, user_emails)
+    """Peer check on format: the CSV tables export.yml wrote, read back from disk, hold what Label
+    Studio's own CLI JSON_MIN export shows (where JSON_MIN can show it: no skipped annotations,
+    no drafts count)."""
+    from annotation_table import controls_from_label_config, tables_from_json_min, user_emails
+    out = study.work / "exports"
+    if not (out / f"{DATE}-annotations.csv").exists():  # this test run alone (-k)
+        study.playbook("export.yml").assert_ok()
     env = dict(os.environ)
     for line in (study.state_dir / "service.env").read_text().splitlines():
         if "=" in line and not line.startswith("#"):
@@ -235,14 +245,23 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
             env[name] = value.strip("'")
     controls = controls_from_label_config((EXAMPLE / "label-config.xml").read_text())
     emails = user_emails(study.api("GET", "/api/users/"))
-    ours_exports, cli_exports = [], []
+    cli_exports = []
     for name in ("annotator1", "annotator2"):
         pid = projects(study)[f"RRS: {name}"]
         cli_file = tmp_path / f"{name}.json"
         subprocess.run([str(study.env_dir / "bin/label-studio"), "export", str(pid), "JSON_MIN",
                         f"--export-path={cli_file}"], env=env, check=True, capture_output=True, timeout=300)
         cli_exports.append((name, json.loads(cli_file.read_text())))
-        ours_exports.append((name, study.api("GET", f"/api/projects/{pid}/export?exportType=JSON&download_all_tasks=true")))
-    ours = json_min_view(*build_tables(ours_exports, emails))
-    theirs = tables_from_json_min(cli_exports, controls, emails)
-    assert ours == theirs
+    rows, unannotated = tables_from_json_min(cli_exports, controls, emails)
+
+    def as_written(table):  # the CSV's view of a value: text, empty for none
+        return [{k: "" if v is None else str(v) for k, v in row.items()} for row in table]
+
+    written = [r for r in read_csv(out / f"{DATE}-annotations.csv") if r["kind"] != "skipped"]
+    # Only annotator1 and annotator2 annotated: the CLI export of their two projects is all of it.
+    assert {r["annotator"] for r in written} == {"annotator1", "annotator2"}
+    assert len(rows) >= 5 and written, "nothing to compare"
+    assert written == as_written(rows)
+    written_unannotated = [dict(r, drafts="") for r in read_csv(out / f"{DATE}-unannotated.csv")
+                           if r["annotator"] in ("annotator1", "annotator2") and r["status"] == "unannotated"]
+    assert len(unannotated) > 50 and written_unannotated == as_written(unannotated)
