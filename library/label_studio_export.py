@@ -19,7 +19,7 @@ description:
     text or report text starting with C(=), C(+), C(-), C(@), a tab or a carriage return) gets a
     leading C(') as OWASP's CSV injection guidance says; the JSON formats keep the exact text.
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
@@ -45,8 +45,10 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: none
 """
 

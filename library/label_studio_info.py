@@ -23,7 +23,7 @@ description:
     (mode 0600, replaced atomically, only when it changed), and returns only how many there are.
   - Returns no secret, no email and no study text.
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
@@ -40,9 +40,11 @@ notes:
     and O(query=users).
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Nothing is written in check mode; O(query=users) reports whether O(dest) would change.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: none
 """
 

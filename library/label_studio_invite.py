@@ -16,7 +16,7 @@ description:
   - "B(The link is a credential): anyone who has it can create an account that sees every project.
     Use C(no_log: true) on the task and keep what it returns in a private file, not in output."
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
@@ -26,9 +26,11 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: In check mode O(rotate=true) reports a change and returns the current link.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: partial
     details: The diff only says that the link is reset; the token is never shown.
 notes:

@@ -14,7 +14,7 @@ description:
     remaining, and per batch the reports with at least two finished annotations (the overlap
     agreement can be computed on). Never changes anything.
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
@@ -33,8 +33,10 @@ options:
     default: study_id
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: none
 """
 

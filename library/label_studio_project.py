@@ -17,7 +17,7 @@ description:
   - If Label Studio rejects a new label config (for example because existing annotations use a
     control it drops), the module fails with Label Studio's message; nothing was changed.
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
@@ -40,8 +40,10 @@ options:
     default: present
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: full
 """
 

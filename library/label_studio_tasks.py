@@ -19,7 +19,7 @@ description:
   - Keep the study's key in a field other than C(id). Label Studio's JSON_MIN export overwrites a
     data field called C(id) with its own task id.
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
@@ -57,8 +57,10 @@ options:
     default: 5000
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: full
 """
 

@@ -24,7 +24,7 @@ description:
   - Removing accounts is not supported, because deleting an annotator who has annotated breaks the
     analysis's mapping from annotations to people.
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
@@ -77,8 +77,10 @@ options:
     default: 300
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: full
     details: The diff shows the username and whether the account exists, never the email nor the password.
 notes:

@@ -28,7 +28,7 @@ description:
     changes nothing. Everything is read and checked before the first write.
 version_added: "1.0.0"
 author:
-  - Label Studio study automation
+  - Label Studio study automation (@label-studio-study)
 options:
   export_dir:
     description: Directory holding the exports (C(study_export_dir)); the analysis goes in it.
@@ -330,7 +330,7 @@ def main():
             label_config=dict(type="path", required=True),
             reports=dict(type="path", required=True),
             assignments=dict(type="path", required=True),
-            key=dict(type="str", default="study_id"),
+            key=dict(type="str", default="study_id", no_log=False),
             duration_control=dict(type="str", default="duration-minutes"),
             show_text=dict(type="bool", default=False),
         ),

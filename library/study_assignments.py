@@ -41,7 +41,7 @@ description:
     the Python package openpyxl there.
 version_added: "1.0.0"
 author:
-  - Label Studio study automation
+  - Label Studio study automation (@label-studio-study)
 options:
   reports:
     description:

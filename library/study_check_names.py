@@ -21,7 +21,7 @@ description:
     name, and fails. Changes nothing; run it first in a play, on the controller.
 version_added: "1.0.0"
 author:
-  - Label Studio study automation
+  - Label Studio study automation (@label-studio-study)
 options:
   annotators:
     description:
@@ -44,6 +44,7 @@ attributes:
     description: Checks the same way; there is nothing to write.
     support: full
   diff_mode:
+    description: There is no diff; the module changes nothing.
     support: none
 seealso:
   - module: study_assignments

@@ -28,7 +28,7 @@ description:
   - Run it on the controller; it needs the Python package openpyxl there.
 version_added: "1.0.0"
 author:
-  - Label Studio study automation
+  - Label Studio study automation (@label-studio-study)
 options:
   assignments:
     description:

@@ -47,7 +47,7 @@ description:
     file, the task and the annotation, and writes nothing.
 version_added: "1.0.0"
 author:
-  - Label Studio study automation
+  - Label Studio study automation (@label-studio-study)
 options:
   exports:
     description:
@@ -268,7 +268,7 @@ def main():
             users=dict(type="raw", required=True),
             dest_dir=dict(type="path", required=True),
             date=dict(type="str", required=True),
-            key=dict(type="str", default="study_id"),
+            key=dict(type="str", default="study_id", no_log=False),
         ),
         supports_check_mode=True,
     )

@@ -19,7 +19,7 @@ description:
   - O(dest) is only rewritten (and C(changed) only true) when its content or mode differs, so a
     re-run keeps its modification time.
 version_added: "1.0.0"
-author: label-studio-study
+author: Label Studio study automation (@label-studio-study)
 options:
   src:
     description: File to copy.
@@ -31,8 +31,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: none
 notes:
   - The content is never returned or shown (it is report text).
