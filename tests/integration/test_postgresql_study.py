@@ -5,7 +5,9 @@
 3. 20 concurrent writers for 60 s on it, and on SQLite: no acknowledged write is lost."""
 from __future__ import annotations
 
+import hashlib
 import json
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -103,13 +105,20 @@ def test_users_and_token_survive(migrated, ssh_node):
     assert ssh_node.run(f"test -e {migrated.data_dir}/label_studio.sqlite3").returncode == 1
 
 
-def test_new_annotations_go_to_postgresql(migrated):
+def test_new_annotations_go_to_postgresql(migrated, ssh_node):
     projects = {p["title"]: p for p in migrated.api("GET", "/api/projects/?page_size=100")["results"]}
     project = projects["RRS: annotator2"]
     task = migrated.api("GET", f"/api/tasks/?project={project['id']}&page_size=1&fields=task_only")["tasks"][0]
-    created = migrated.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": []})
+    created = migrated.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": [
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea",
+         "value": {"text": ["written to postgresql"]}}]})
     assert created["id"] > max(a["id"] for p in ("RRS: annotator1", "RRS: annotator4")
                                for a in annotations(migrated, projects[p]["id"]))
+    # The row itself, read from PostgreSQL as the instance's database user (not through Label Studio).
+    row = node_sql(ssh_node, migrated, f"SELECT task_id, result::text FROM task_completion WHERE id = {created['id']}")
+    task_id, result = row.split("|", 1)
+    assert int(task_id) == task["id"], row
+    assert json.loads(result)[0]["value"]["text"] == ["written to postgresql"], row
 
 
 def annotations(inst: Instance, project_id: int) -> list:
@@ -162,6 +171,34 @@ def test_cron_backs_up_postgresql_without_the_password(backed_up, ssh_node):
     assert "with-service-env" in line and "--engine postgresql" in line and "--pg-bin-dir" in line
     password = (backed_up.credentials_dir / "postgresql_password").read_text().strip()
     assert password not in crontab
+
+    # Run the job as cron would: its command field, `\%` unescaped (an unescaped % would cut the
+    # command there), /bin/sh with cron's minimal environment and nothing of the test's.
+    command = line.split(None, 5)[5]
+    assert "%" not in command.replace("\\%", ""), command
+    command = command.replace("\\%", "%")
+    backup_dir = Path(shlex.split(command)[shlex.split(command).index("--backup-dir") + 1])
+    before = {p.name for p in backup_dir.iterdir()}
+    job = ssh_node.run(f"env -i HOME={ssh_node.home} LOGNAME={ssh_node.user} SHELL=/bin/sh "
+                       f"PATH=/usr/bin:/bin /bin/sh -c {shlex.quote(command)}")
+    assert job.returncode == 0, job.stdout + job.stderr
+    assert password not in job.stdout + job.stderr
+    [new] = [backup_dir / n for n in {p.name for p in backup_dir.iterdir()} - before]
+    assert new.name.startswith(backed_up.name + "-") and new.name.endswith(".tar.gz"), new
+    # The archive verifies, checked here rather than by the script: every member's checksum as
+    # listed, and a dump pg_restore can read, with the annotations' table.
+    with tarfile.open(new) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        for name, listed in manifest["members"].items():
+            data = tar.extractfile(name).read()
+            assert (hashlib.sha256(data).hexdigest(), len(data)) == (listed["sha256"], listed["size"]), name
+        assert manifest["database"]["engine"] == "postgresql"
+        dump = backed_up.work / "cron.pgdump"
+        dump.write_bytes(tar.extractfile(manifest["database"]["member"]).read())
+    listing = subprocess.run([str(BIN / "pg_restore"), "--list", str(dump)],
+                             capture_output=True, text=True, check=True).stdout
+    assert " TABLE DATA public task_completion " in listing
+    assert manifest["totals"]["annotations"] > 0
 
 
 def test_restore_round_trip(backed_up, ssh_node):
@@ -219,5 +256,7 @@ def test_twenty_writers_lose_no_acknowledged_write(database, request):
     # SQLite: the suite's shared local server; PostgreSQL: the migrated, restored study above.
     inst = request.getfixturevalue("server" if database == "sqlite" else "backed_up")
     result, check = twenty_writers(inst, f"load {database}")
-    assert len(result.acknowledged) > 100, result.summary()  # the writers really wrote
+    # Correctness, not speed: the writers really wrote, and nothing acknowledged was lost.
+    # Throughput is measured by bench/load, not asserted here.
+    assert result.acknowledged, result.summary()
     assert check.lost == [], check.lost[:5]

@@ -93,7 +93,7 @@ def test_the_launcher_fails_rather_than_move_to_another_port(stopped, impostor):
     proc = subprocess.run([str(stopped.state_dir / "with-service-env"), str(stopped.env_dir / "bin/python"),
                            str(launcher), "start", "--no-browser", "--internal-host", "127.0.0.1",
                            "--port", str(stopped.port)],
-                          cwd=stopped.data_dir, capture_output=True, text=True, timeout=300)
+                          cwd=stopped.data_dir, capture_output=True, text=True, timeout=1800)
     assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "already in use" in proc.stdout + proc.stderr
     assert not listening_addresses(stopped.port + 1)
