@@ -46,6 +46,11 @@ class PostgresServer:
         self.sql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{password}';\n"
                  f"CREATE DATABASE \"{name}\" OWNER \"{user}\";")
 
+    def connections(self, user: str) -> list[str]:
+        """The server log's "connection authorized" lines for `user` (they say whether SSL was on)."""
+        log = (self.root / "server.log").read_text()
+        return [line for line in log.splitlines() if "connection authorized" in line and f"user={user} " in line]
+
     def stop(self) -> None:
         _as_owner(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -75,7 +80,8 @@ def start_server(host: str = "127.0.0.2") -> PostgresServer:
               "-subj", f"/CN={host}", "-addext", f"subjectAltName=IP:{host}",
               "-keyout", str(root / "server.key"), "-out", str(server.cert))
     options = (f"-p {server.port} -c listen_addresses={host} -c unix_socket_directories={root}"
-               f" -c ssl=on -c ssl_cert_file={server.cert} -c ssl_key_file={root / 'server.key'}")
+               f" -c ssl=on -c ssl_cert_file={server.cert} -c ssl_key_file={root / 'server.key'}"
+               " -c log_connections=on")
     _as_owner(str(BIN / "pg_ctl"), "-D", str(server.data), "-l", str(root / "server.log"),
               "-o", options, "-w", "start")
     deadline = time.monotonic() + 30
