@@ -69,7 +69,13 @@ def neutralize_csv(data):
 
 
 def xlsx_bytes(columns, rows, sheet_title, stamp):
-    """XLSX with one sheet: header row (frozen, with a filter), then the rows.
+    """XLSX with one sheet: header row (frozen, with a filter), then the rows (see workbook_bytes)."""
+    return workbook_bytes([(sheet_title, columns, rows)], stamp, creator="study_merge_annotations",
+                          autofilter=True)
+
+
+def workbook_bytes(sheets, stamp, creator, autofilter=False):
+    """XLSX with a sheet per (title, columns, rows): header row frozen, every text a string.
 
     `stamp` (a datetime.date or datetime) becomes the workbook's created/modified time and the
     time of every zip entry. openpyxl would otherwise write the current time into
@@ -80,19 +86,21 @@ def xlsx_bytes(columns, rows, sheet_title, stamp):
 
     moment = datetime.datetime(stamp.year, stamp.month, stamp.day)
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([_cell_value(row.get(column)) for column in columns])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            # A value starting with "=" would be stored as a formula and run when opened.
-            if cell.data_type == "f":
-                cell.data_type = "s"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    workbook.properties.creator = "study_merge_annotations"
+    workbook.remove(workbook.active)
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])  # Excel's limit for a sheet's name
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([_cell_value(row.get(column)) for column in columns])
+        for cells in sheet.iter_rows(min_row=2):
+            for cell in cells:
+                # A value starting with "=" would be stored as a formula and run when opened.
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+        sheet.freeze_panes = "A2"
+        if autofilter:
+            sheet.auto_filter.ref = sheet.dimensions
+    workbook.properties.creator = creator
     workbook.properties.created = moment
     workbook.properties.modified = moment
 
