@@ -27,7 +27,7 @@ def fresh_copy(dest: Path) -> Path:
     for name in filter(None, files):
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target)
+        shutil.copy2(REPO / name, target, follow_symlinks=False)  # playbooks/group_vars is a link
     return dest
 
 
