@@ -5,7 +5,9 @@
 3. 20 concurrent writers for 60 s on it, and on SQLite: no acknowledged write is lost."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import shlex
 import shutil
@@ -91,8 +93,8 @@ def test_exports_are_equal_after_the_migration(migrated):
             assert sorted_records(after[name]) == sorted_records(migrated.before[name]), name
         else:
             assert after[name] == migrated.before[name], name
-    rows = migrated.before[f"{DATE}-annotations.csv"].decode().splitlines()[1:]
-    assert sorted(row.split(",")[6] for row in rows) == ["skipped", "skipped", "text", "text", "text"]
+    rows = csv.DictReader(io.StringIO(migrated.before[f"{DATE}-annotations.csv"].decode()))
+    assert sorted(row["kind"] for row in rows) == ["skipped", "skipped", "text", "text", "text"]
 
 
 def sorted_records(raw: bytes) -> list:
