@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = (Path(__file__).resolve().parents[2]
-          / "roles/label_studio_postgresql/files/label_studio_sqlite_to_postgresql.py")
+          / "roles/label_studio_migration/files/label_studio_sqlite_to_postgresql.py")
 
 
 def load():
