@@ -126,7 +126,8 @@ from contextlib import ExitStack
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
-                                                      LabelStudioError, client_from_module)
+                                                      LabelStudioError, client_from_module,
+                                                      single_project)
 from ansible.module_utils.label_studio_config import referenced_fields
 from ansible.module_utils.label_studio_lock import project_lock
 from ansible.module_utils.label_studio_task_keys import existing_records
@@ -194,12 +195,12 @@ def main():
     module.exit_json(**result)
 
 
-def plan_project(module, client, title, tasks):
+def plan_project(module, client, listed, title, tasks):
     """(project, plan, key source) for one project; ImportRefused says why it cannot be imported."""
     params = module.params
     key = params["key"]
     try:
-        project = client.find_project(title)
+        project = single_project(listed, title)
         if project is None:
             raise ImportRefused("no project is titled exactly %r (deploy.yml creates one per "
                                 "annotator)" % title)
@@ -225,10 +226,15 @@ def run_imports(module, client, imports, result):
     params = module.params
     key = params["key"]
     planned, refused = [], []
+    try:
+        # Listed once for every project: Label Studio computes each project's counts in a listing.
+        listed = client.list_projects()
+    except LabelStudioError as err:
+        module.fail_json(msg=str(err), **result)
     # Every project is checked and planned before the first task of any is written.
     for title, tasks in imports:
         try:
-            planned.append((title,) + plan_project(module, client, title, tasks))
+            planned.append((title,) + plan_project(module, client, listed, title, tasks))
         except ImportRefused as err:
             refused.append((title, err))
     if refused:
