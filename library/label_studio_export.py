@@ -18,26 +18,48 @@ description:
     In C(CSV) format, every cell a spreadsheet program would run as a formula (annotators' free
     text or report text starting with C(=), C(+), C(-), C(@), a tab or a carriage return) gets a
     leading C(') as OWASP's CSV injection guidance says; the JSON formats keep the exact text.
+  - >-
+    With O(bundle), one run exports every project of O(projects) and writes one file for the
+    controller: per project its export in O(format) (as text, exactly as Label Studio sent it)
+    and its full JSON export with every task (parsed), and, with O(users), Label Studio's list of
+    accounts. C(export.yml) fetches that one file and builds every table from it (see
+    C(study_merge_annotations)). The emails and the study text stay in the file; the module
+    returns counts only.
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
   project:
-    description: Exact title of the project.
+    description: Exact title of the project. Required unless O(bundle) is given.
     type: str
-    required: true
   dest:
-    description: File on the managed node to write.
+    description: File on the managed node to write. Required unless O(bundle) is given.
     type: path
-    required: true
+  bundle:
+    description:
+      - File on the managed node to write (mode 0600) holding every project of O(projects), see
+        above. Mutually exclusive with O(project) and O(dest).
+    type: path
+  projects:
+    description:
+      - With O(bundle), the projects to export, as a mapping of the name the bundle gives each
+        export (the study's annotator name) to the project's exact title, in the order the
+        tables list them.
+    type: dict
+  users:
+    description: With O(bundle), also put Label Studio's list of accounts (C(GET /api/users/)) in it.
+    type: bool
+    default: false
   format:
     description: Label Studio export type.
     type: str
     choices: [JSON_MIN, JSON, CSV]
     default: JSON_MIN
   download_all_tasks:
-    description: Include tasks without annotations (Label Studio exports annotated tasks only by default).
+    description:
+      - Include tasks without annotations (Label Studio exports annotated tasks only by default).
+      - Ignored with O(bundle), whose full exports always include every task.
     type: bool
     default: false
   data_dir:
@@ -53,6 +75,14 @@ attributes:
 """
 
 EXAMPLES = r"""
+- name: Export every annotator's project and the accounts in one file for the controller
+  label_studio_export:
+    bundle: ~/.local/state/label-studio/ls-0123456789/exports/20261127-bundle.json
+    projects: {annotator1: "RRS: annotator1", annotator2: "RRS: annotator2"}
+    users: true
+    data_dir: /local/work/me/label-studio/data
+    token_file: ~/.local/state/label-studio/ls-0123456789/api_token
+
 - name: Export annotator1's annotations
   label_studio_export:
     project: "RRS: annotator1"
@@ -64,33 +94,45 @@ EXAMPLES = r"""
 RETURN = r"""
 project_id:
   description: Id of the exported project.
-  returned: always
+  returned: unless O(bundle) is given
   type: int
 tasks:
   description: Number of tasks in the export (JSON formats; rows for CSV).
-  returned: always
+  returned: unless O(bundle) is given
   type: int
 annotations:
   description: Number of annotations in the export (JSON formats).
-  returned: always
+  returned: unless O(bundle) is given
   type: int
 content_sha256:
   description: >-
     sha256 of the export's content; for JSON formats of its canonical form (sorted keys), so
     the same study gives the same value on SQLite and PostgreSQL.
-  returned: success
+  returned: unless O(bundle) is given
   type: str
 dest:
-  description: The written file.
+  description: The written file (O(dest) or O(bundle)).
   returned: always
   type: str
+projects:
+  description: With O(bundle), per project its name, id and the counts of its export in O(format).
+  returned: when O(bundle) is given
+  type: list
+  elements: dict
+  sample: [{name: annotator1, project_id: 3, tasks: 12, annotations: 14, content_sha256: 9f2c...}]
+user_count:
+  description: With O(bundle) and O(users), how many accounts the bundle lists.
+  returned: when O(bundle) and O(users) are given
+  type: int
 """
 
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
-                                                      LabelStudioError, client_from_module)
+                                                      LabelStudioError, client_from_module,
+                                                      single_project)
 from ansible.module_utils.label_studio_export_count import count_export
 from ansible.module_utils.atomic_files import file_differs, write_atomic
 from ansible.module_utils.table_files import neutralize_csv
@@ -106,31 +148,85 @@ def export_copies(data_dir, project_id):
         return set()
 
 
+def export(client, project, export_type, download_all_tasks, data_dir):
+    """The export's bytes (CSV formulas neutralized), leaving no copy behind in data_dir."""
+    before = export_copies(data_dir, project["id"]) if data_dir else set()
+    content = client.export(project["id"], export_type, download_all_tasks)
+    if export_type == "CSV":
+        content = neutralize_csv(content)
+    if data_dir:
+        for leftover in export_copies(data_dir, project["id"]) - before:
+            os.unlink(leftover)
+    return content
+
+
+def export_bundle(module, client):
+    """Every project's export and full export (and the accounts) in one file; counts returned."""
+    params = module.params
+    listed = client.list_projects()
+    exports, counts = [], []
+    for name, title in params["projects"].items():
+        item = {"name": name, "project": title}
+        try:
+            project = single_project(listed, title)
+            if project is None:
+                raise LabelStudioError("no project is titled exactly %r" % title)
+            content = export(client, project, params["format"], False, params["data_dir"])
+            full = export(client, project, "JSON", True, params["data_dir"])
+            exports.append({"name": item["name"], "project_id": project["id"],
+                            "file": content.decode("utf-8"), "full": json.loads(full.decode("utf-8"))})
+            counts.append(dict(count_export(content, params["format"]), name=item["name"],
+                               project_id=project["id"]))
+        except (LabelStudioError, ValueError, OSError) as err:
+            module.fail_json(msg="export of project %r: %s" % (item["project"], err))
+    bundle = {"exports": exports}
+    result = dict(projects=counts, dest=params["bundle"])
+    if params["users"]:
+        try:
+            users = client.list_users()
+        except LabelStudioError as err:
+            module.fail_json(msg="listing the accounts: %s" % err)
+        bundle["users"] = users
+        result["user_count"] = len(users)
+    content = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    result["changed"] = file_differs(params["bundle"], content)
+    if result["changed"] and not module.check_mode:
+        try:
+            write_atomic(params["bundle"], content)
+        except (IOError, OSError) as err:
+            module.fail_json(msg="cannot write %s: %s" % (params["bundle"], err), **result)
+    module.exit_json(**result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            project=dict(type="str", required=True),
-            dest=dict(type="path", required=True),
+            project=dict(type="str"),
+            dest=dict(type="path"),
+            bundle=dict(type="path"),
+            projects=dict(type="dict"),
+            users=dict(type="bool", default=False),
             format=dict(type="str", default="JSON_MIN", choices=["JSON_MIN", "JSON", "CSV"]),
             download_all_tasks=dict(type="bool", default=False),
             data_dir=dict(type="path"),
             **CONNECTION_ARGSPEC),
-        supports_check_mode=True, **CONNECTION_OPTIONS)
+        supports_check_mode=True,
+        mutually_exclusive=CONNECTION_OPTIONS["mutually_exclusive"] + [
+            ("bundle", "project"), ("bundle", "dest")],
+        required_one_of=CONNECTION_OPTIONS["required_one_of"] + [("project", "bundle")],
+        required_together=[("project", "dest"), ("bundle", "projects")])
     params = module.params
-    result = dict(changed=False, project_id=None, tasks=0, annotations=0, dest=params["dest"])
     client = client_from_module(module)
+    if params["bundle"]:
+        export_bundle(module, client)
+    result = dict(changed=False, project_id=None, tasks=0, annotations=0, dest=params["dest"])
     try:
         project = client.find_project(params["project"])
         if project is None:
             raise LabelStudioError("no project is titled exactly %r" % params["project"])
         result["project_id"] = project["id"]
-        before = export_copies(params["data_dir"], project["id"]) if params["data_dir"] else set()
-        content = client.export(project["id"], params["format"], params["download_all_tasks"])
-        if params["format"] == "CSV":
-            content = neutralize_csv(content)
-        if params["data_dir"]:
-            for leftover in export_copies(params["data_dir"], project["id"]) - before:
-                os.unlink(leftover)
+        content = export(client, project, params["format"], params["download_all_tasks"],
+                         params["data_dir"])
         result.update(count_export(content, params["format"]))
     except (LabelStudioError, ValueError, OSError) as err:
         module.fail_json(msg="export of project %r: %s" % (params["project"], err), **result)

@@ -72,7 +72,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
                                                       LabelStudioError, client_from_module,
                                                       single_project)
-from ansible.module_utils.study_assignments import annotator_names
+from ansible.module_utils.study_validation import annotator_names
 from ansible.module_utils.study_progress import format_table, progress_table
 
 

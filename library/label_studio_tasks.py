@@ -18,15 +18,18 @@ description:
     none of them carries an annotation; otherwise the module fails naming them and changes nothing.
   - Keep the study's key in a field other than C(id). Label Studio's JSON_MIN export overwrites a
     data field called C(id) with its own task id.
+  - With O(bundle), one run imports into several projects, all or nothing. Every project is found,
+    every task validated against its project's label config and every import planned before the
+    first task of any project is written (C(playbooks/assign.yml) imports every annotator's tasks
+    this way, from one file copied to the node once).
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
 options:
   project:
-    description: Exact title of the project.
+    description: Exact title of the project. Required unless O(bundle) is given.
     type: str
-    required: true
   tasks:
     description:
       - Tasks, as flat data dicts or wrapped in C(data). Mutually exclusive with O(src).
@@ -36,6 +39,15 @@ options:
     elements: dict
   src:
     description: JSON file on the managed node holding the list of tasks (keep it private, C(0600)).
+    type: path
+  bundle:
+    description:
+      - JSON file on the managed node holding an object that maps each project's exact title to
+        the list of its tasks (keep it private, C(0600)). Mutually exclusive with O(project),
+        O(tasks) and O(src).
+      - Nothing is imported into any project unless every project exists and every task of every
+        project is valid (and, with O(purge), nothing annotated would be removed). The failure
+        message names every project with a problem.
     type: path
   key:
     description: Task data field identifying a task within the project.
@@ -65,6 +77,12 @@ attributes:
 """
 
 EXAMPLES = r"""
+- name: Import every annotator's tasks, all or nothing (one file, one run)
+  label_studio_tasks:
+    bundle: ~/.local/state/label-studio/ls-0123456789/assign-x1/tasks.json
+    database: /local/work/me/label-studio/data/label_studio.sqlite3
+    token_file: ~/.local/state/label-studio/ls-0123456789/api_token
+
 - name: Import annotator1's tasks
   label_studio_tasks:
     project: "RRS: annotator1"
@@ -76,139 +94,192 @@ EXAMPLES = r"""
 
 RETURN = r"""
 project_id:
-  description: Id of the project.
+  description: Id of the project (C(null) with O(bundle)).
   returned: always
   type: int
 added:
-  description: Number of tasks imported (or that check mode would import).
+  description: Number of tasks imported (or that check mode would import); with O(bundle), in all projects.
   returned: always
   type: int
 present:
-  description: Number of listed tasks already in the project.
+  description: Number of listed tasks already in the project; with O(bundle), in all projects.
   returned: always
   type: int
 removed:
-  description: Number of tasks removed by O(purge) (or that check mode would remove).
+  description: Number of tasks removed by O(purge) (or that check mode would remove); with O(bundle), in all projects.
   returned: always
   type: int
 key_source:
-  description: Where the existing keys were read (C(database) or C(api)).
+  description: Where the existing keys were read (C(database) or C(api); with O(bundle), each source used, comma separated).
   returned: always
   type: str
+projects:
+  description: With O(bundle), per project in the file's order, its id and counts.
+  returned: when O(bundle) is given
+  type: list
+  elements: dict
+  sample: [{project: "RRS: annotator1", project_id: 3, added: 60, present: 10, removed: 0, key_source: database}]
 """
 
 import json
+from contextlib import ExitStack
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
-                                                      LabelStudioError, client_from_module)
+                                                      LabelStudioError, client_from_module,
+                                                      single_project)
 from ansible.module_utils.label_studio_config import referenced_fields
 from ansible.module_utils.label_studio_lock import project_lock
 from ansible.module_utils.label_studio_task_keys import existing_records
-from ansible.module_utils.label_studio_task_plan import (key_of, plan_import, task_data,
-                                                         validate_tasks)
+from ansible.module_utils.label_studio_task_plan import (ImportRefused, describe_plan, key_of,
+                                                         plan_import, task_data, validate_tasks)
 
 
-def load_tasks(params):
-    if params["tasks"] is not None:
-        return params["tasks"]
+def read_json(path, what):
     try:
-        with open(params["src"]) as handle:
-            tasks = json.load(handle)
+        with open(path) as handle:
+            return json.load(handle)
     except (IOError, OSError, ValueError) as err:
-        raise LabelStudioError("cannot read tasks from %s: %s" % (params["src"], err))
+        raise LabelStudioError("cannot read %s from %s: %s" % (what, path, err))
+
+
+def load_imports(params):
+    """[(project title, tasks)] in the order given: one project, or every project of the bundle."""
+    if params["bundle"]:
+        bundle = read_json(params["bundle"], "the bundle")
+        if not isinstance(bundle, dict) or not all(isinstance(t, list) for t in bundle.values()):
+            raise LabelStudioError("%s must hold a JSON object mapping project titles to lists of tasks"
+                                   % params["bundle"])
+        return list(bundle.items())
+    if params["tasks"] is not None:
+        return [(params["project"], params["tasks"])]
+    tasks = read_json(params["src"], "tasks")
     if not isinstance(tasks, list):
         raise LabelStudioError("%s must hold a JSON list of tasks" % params["src"])
-    return tasks
-
-
-def describe(plan, key):
-    """Diff text: what the import adds and removes, named by key."""
-    def keys(items, limit=20):
-        shown = ", ".join(items[:limit])
-        return shown + (" ... (%d more)" % (len(items) - limit) if len(items) > limit else "")
-    lines = []
-    if plan.add:
-        lines.append("+ %d task(s): %s %s" % (len(plan.add), key,
-                                              keys([key_of(task_data(t)[key]) for t in plan.add])))
-    if plan.remove:
-        lines.append("- %d task(s): %s %s" % (len(plan.remove), key,
-                                              keys([key_of(r["key"]) for r in plan.remove])))
-    lines.append("= %d task(s) already present" % len(plan.present))
-    return "\n".join(lines) + "\n"
+    return [(params["project"], tasks)]
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            project=dict(type="str", required=True),
+            project=dict(type="str"),
             tasks=dict(type="list", elements="dict"),
             src=dict(type="path"),
+            bundle=dict(type="path"),
             key=dict(type="str", default="study_id", no_log=False),
             purge=dict(type="bool", default=False),
             database=dict(type="path"),
             chunk_size=dict(type="int", default=5000),
             **CONNECTION_ARGSPEC),
         supports_check_mode=True,
-        mutually_exclusive=CONNECTION_OPTIONS["mutually_exclusive"] + [("tasks", "src")],
-        required_one_of=CONNECTION_OPTIONS["required_one_of"] + [("tasks", "src")])
+        mutually_exclusive=CONNECTION_OPTIONS["mutually_exclusive"] + [
+            ("tasks", "src", "bundle"), ("project", "bundle")],
+        required_one_of=CONNECTION_OPTIONS["required_one_of"] + [("tasks", "src", "bundle")],
+        required_by={"tasks": "project", "src": "project"})
     params = module.params
     result = dict(changed=False, project_id=None, added=0, present=0, removed=0, key_source=None)
+    try:
+        imports = load_imports(params)
+    except LabelStudioError as err:
+        module.fail_json(msg=str(err), **result)
     client = client_from_module(module)
     try:
-        # Read the existing keys and import under one lock, so no other import slips in between.
-        with project_lock(params["url"], params["project"]):
-            import_tasks(module, client, result)
+        # Read the existing keys and import under the projects' locks (taken in one order, so two
+        # runs never wait on each other), so no other import slips in between.
+        with ExitStack() as locks:
+            for title in sorted(set(title for title, _tasks in imports)):
+                locks.enter_context(project_lock(params["url"], title))
+            run_imports(module, client, imports, result)
     except RuntimeError as err:
         module.fail_json(msg=str(err), **result)
     module.exit_json(**result)
 
 
-def import_tasks(module, client, result):
+def plan_project(module, client, listed, title, tasks):
+    """(project, plan, key source) for one project; ImportRefused says why it cannot be imported."""
     params = module.params
     key = params["key"]
     try:
-        tasks = load_tasks(params)
-        project = client.find_project(params["project"])
+        project = single_project(listed, title)
         if project is None:
-            raise LabelStudioError("no project is titled exactly %r (deploy.yml creates one per "
-                                   "annotator)" % params["project"])
-        result["project_id"] = project["id"]
+            raise ImportRefused("no project is titled exactly %r (deploy.yml creates one per "
+                                "annotator)" % title)
         errors = validate_tasks(tasks, key, referenced_fields(project["label_config"]))
         if errors:
-            module.fail_json(msg="project %r: %d problem(s) in the tasks, nothing imported: %s"
-                             % (params["project"], len(errors), "; ".join(errors[:50])),
-                             errors=errors, **result)
+            raise ImportRefused("%d problem(s) in the tasks, nothing imported: %s"
+                                % (len(errors), "; ".join(errors[:50])), errors, project["id"])
         # The listing carries task_number, which the database read is checked against.
         project = client.get_project(project["id"])
-        records, result["key_source"] = existing_records(client, project, key, params["database"])
+        records, source = existing_records(client, project, key, params["database"])
     except (LabelStudioError, ValueError) as err:
-        module.fail_json(msg="project %r: %s" % (params["project"], err), **result)
-
+        raise ImportRefused(str(err))
     plan = plan_import(tasks, records, key, params["purge"])
     if plan.blocked:
-        module.fail_json(msg="project %r: purge would remove %d task(s) that carry annotations "
-                         "(%s %s); nothing changed" % (params["project"], len(plan.blocked), key,
-                                                       ", ".join(key_of(r["key"]) for r in plan.blocked[:50])),
-                         **result)
-    result.update(plan.counts(), changed=plan.changed)
-    if plan.duplicates:
-        module.warn("project %r holds several tasks with the same %s: %s"
-                    % (params["project"], key, ", ".join(plan.duplicates[:20])))
-    if module._diff:
-        result["diff"] = {"before_header": params["project"], "after_header": params["project"],
-                          "prepared": describe(plan, key)}
-    if not plan.changed or module.check_mode:
-        return
+        raise ImportRefused("purge would remove %d task(s) that carry annotations (%s %s); nothing "
+                            "changed" % (len(plan.blocked), key,
+                                         ", ".join(key_of(r["key"]) for r in plan.blocked[:50])),
+                            project_id=project["id"])
+    return project, plan, source
+
+
+def run_imports(module, client, imports, result):
+    params = module.params
+    key = params["key"]
+    planned, refused = [], []
     try:
-        size = max(1, params["chunk_size"])
-        for start in range(0, len(plan.add), size):
-            client.import_tasks(project["id"], plan.add[start:start + size])
-        for record in plan.remove:
-            client.delete_task(record["id"])
+        # Listed once for every project: Label Studio computes each project's counts in a listing.
+        listed = client.list_projects()
     except LabelStudioError as err:
-        module.fail_json(msg="project %r: %s (re-run to finish: tasks already imported are "
-                         "recognised by %s)" % (params["project"], err, key), **result)
+        module.fail_json(msg=str(err), **result)
+    # Every project is checked and planned before the first task of any is written.
+    for title, tasks in imports:
+        try:
+            planned.append((title,) + plan_project(module, client, listed, title, tasks))
+        except ImportRefused as err:
+            refused.append((title, err))
+    if refused:
+        message = "; ".join("project %r: %s" % (title, err) for title, err in refused)
+        if params["bundle"]:
+            message = "%d of %d project(s) refused, nothing imported into any: %s" % (
+                len(refused), len(imports), message)
+        else:
+            result["project_id"] = refused[0][1].project_id
+        errors = [error for _title, err in refused for error in err.errors]
+        module.fail_json(msg=message, **(dict(result, errors=errors) if errors else result))
+
+    per_project = []
+    for title, project, plan, source in planned:
+        per_project.append(dict(plan.counts(), project=title, project_id=project["id"],
+                                key_source=source))
+        if plan.duplicates:
+            module.warn("project %r holds several tasks with the same %s: %s"
+                        % (title, key, ", ".join(plan.duplicates[:20])))
+    for name in ("added", "present", "removed"):
+        result[name] = sum(item[name] for item in per_project)
+    result["changed"] = any(plan.changed for _t, _p, plan, _s in planned)
+    result["key_source"] = ",".join(sorted(set(item["key_source"] for item in per_project))) or None
+    if params["bundle"]:
+        result["projects"] = per_project
+    elif per_project:
+        result["project_id"] = per_project[0]["project_id"]
+    if module._diff:
+        result["diff"] = [{"before_header": title, "after_header": title,
+                           "prepared": describe_plan(plan, key)} for title, _p, plan, _s in planned
+                          if plan.changed or not params["bundle"]]
+        if not params["bundle"]:
+            result["diff"] = result["diff"][0]
+    if not result["changed"] or module.check_mode:
+        return
+    size = max(1, params["chunk_size"])
+    for title, project, plan, _source in planned:
+        try:
+            for start in range(0, len(plan.add), size):
+                client.import_tasks(project["id"], plan.add[start:start + size])
+            for record in plan.remove:
+                client.delete_task(record["id"])
+        except LabelStudioError as err:
+            module.fail_json(msg="project %r: %s (re-run to finish: tasks already imported are "
+                             "recognised by %s)" % (title, err, key), **result)
 
 
 if __name__ == "__main__":

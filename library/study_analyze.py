@@ -166,9 +166,10 @@ from ansible.module_utils.study_analysis_files import csv_bytes, xlsx_bytes
 from ansible.module_utils.study_analysis_html import render
 from ansible.module_utils.study_analysis_records import RecordError, problem, read_exports
 from ansible.module_utils.study_analysis_tables import COLUMNS, analyze, default_batches
-from ansible.module_utils.study_assignments import (
-    StudyDataError, annotator_names, format_problems, load_reports, normalize_id, read_sheet,
-    row_annotators)
+from ansible.module_utils.study_assignment_plan import row_annotators
+from ansible.module_utils.study_reports import load_reports
+from ansible.module_utils.study_sheet import StudyDataError, normalize_id, read_sheet
+from ansible.module_utils.study_validation import annotator_names, format_problems
 
 try:
     import openpyxl  # noqa: F401  (study_analysis_files imports it when writing the xlsx)

@@ -47,7 +47,7 @@ attributes:
     description: There is no diff; the module changes nothing.
     support: none
 seealso:
-  - module: study_assignments
+  - module: study_batch_tasks
 """
 
 EXAMPLES = r"""

@@ -23,7 +23,7 @@ description:
     C(<name>.backup-<YYYYmmdd-HHMMSS>.xlsx) (mode C(0600)), and the sheet is replaced atomically.
   - Refuses a batch name that is already in the sheet, so a second run with the same batch
     fails instead of adding more rows; to redo a batch, restore the backup or clear its cells.
-  - Validates the whole sheet first (as M(study_assignments) does, without the label config)
+  - Validates the whole sheet first (as M(study_batch_tasks) does, without the label config)
     and reports every problem at once; writes nothing if there is any.
   - Run it on the controller; it needs the Python package openpyxl there.
 version_added: "1.0.0"
@@ -85,7 +85,7 @@ notes:
     but drops what it does not support (for example charts and images). The backup keeps the
     sheet exactly as it was.
 seealso:
-  - module: study_assignments
+  - module: study_batch_tasks
 """
 
 EXAMPLES = r"""
@@ -142,7 +142,8 @@ seed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.study_assignments import StudyDataError, format_problems, load_study
+from ansible.module_utils.study_sheet import StudyDataError
+from ansible.module_utils.study_validation import format_problems, load_study
 from ansible.module_utils.study_batch_generator import (
     SheetChangedError, plan_generated_batch, write_generated_batch)
 

@@ -45,6 +45,11 @@ description:
     predecessor, so a failed write leaves the previous set whole.
   - Everything is read and checked before the first write; an unreadable export fails naming the
     file, the task and the annotation, and writes nothing.
+  - >-
+    With O(bundle) (the one file C(label_studio_export) writes on the node with its own O(bundle)
+    option, fetched), the exports and the accounts come from that file, each read once, and each
+    annotator's export as Label Studio sent it is written to O(dest_dir) too, as
+    C({date}-{annotator}.json), staged with the tables (mode C(0600), only when it differs).
 version_added: "1.0.0"
 author:
   - Label Studio study automation (@label-studio-study)
@@ -55,9 +60,9 @@ options:
       - Each export must be a full JSON export (C(exportType=JSON)) that includes unannotated
         tasks (C(download_all_tasks=true), or an export snapshot); tasks left out of the export
         cannot be listed as unannotated. JSON_MIN is refused.
+      - Mutually exclusive with O(bundle); required without it.
     type: list
     elements: dict
-    required: true
     suboptions:
       annotator:
         description: The annotator's name (the project title without the study prefix).
@@ -73,8 +78,14 @@ options:
       - A path of a JSON file, or the value itself, either as returned by C(GET /api/users/) (a
         list of objects with C(id) and C(email)) or as a mapping of user id to email.
       - An id missing from it leaves C(annotator_email) empty and is listed in RV(unknown_user_ids).
+      - Required with O(exports); with O(bundle) the accounts come from the bundle.
     type: raw
-    required: true
+  bundle:
+    description:
+      - Path of a bundle written by C(label_studio_export) (O(label_studio_export#module:bundle)),
+        holding every annotator's export, full export and the accounts. Mutually exclusive with
+        O(exports) and O(users).
+    type: path
   dest_dir:
     description:
       - Directory for the three files. Created with mode C(0700) if missing.
@@ -175,6 +186,7 @@ from ansible.module_utils.annotation_table import (
     unknown_user_ids, user_emails)
 from ansible.module_utils.atomic_files import file_differs, write_all_atomic
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.study_names import path_inside
 from ansible.module_utils.table_files import csv_bytes, xlsx_bytes
 
 try:
@@ -242,6 +254,27 @@ def load_exports(items, key):
     return loaded
 
 
+def load_bundle(path, dest_dir, date):
+    """([(annotator, full export)], emails, [(path, per-annotator export bytes)]) from one read."""
+    bundle = read_json(path, "bundle")
+    items = bundle.get("exports") if isinstance(bundle, dict) else None
+    if not isinstance(items, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("name"), str)
+            and isinstance(item.get("file"), str) for item in items):
+        raise InputError("bundle %s: not a bundle written by label_studio_export" % path)
+    try:
+        emails = user_emails(bundle.get("users") or [])
+    except AnnotationTableError as err:
+        raise InputError("bundle %s, users: %s" % (path, err))
+    exports = [(item["name"], item.get("full")) for item in items]
+    try:
+        files = [(path_inside(dest_dir, "%s-%s.json" % (date, item["name"])),
+                  item["file"].encode("utf-8")) for item in items]
+    except ValueError as err:
+        raise InputError("bundle %s: %s" % (path, err))
+    return exports, emails, files
+
+
 def describe(size, rows):
     """One diff line: a file's size and, when known, its row count (never its content)."""
     return "%d bytes%s\n" % (size, "" if rows is None else ", %d rows" % rows)
@@ -261,16 +294,20 @@ def existing_rows(path, is_csv):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            exports=dict(type="list", elements="dict", required=True, options=dict(
+            exports=dict(type="list", elements="dict", options=dict(
                 annotator=dict(type="str", required=True),
                 path=dict(type="path", required=True),
             )),
-            users=dict(type="raw", required=True),
+            users=dict(type="raw"),
+            bundle=dict(type="path"),
             dest_dir=dict(type="path", required=True),
             date=dict(type="str", required=True),
             key=dict(type="str", default="study_id", no_log=False),
         ),
         supports_check_mode=True,
+        mutually_exclusive=[("bundle", "exports"), ("bundle", "users")],
+        required_one_of=[("bundle", "exports")],
+        required_together=[("exports", "users")],
     )
     if not HAS_OPENPYXL:
         module.fail_json(msg=missing_required_lib("openpyxl"), exception=OPENPYXL_ERROR)
@@ -279,11 +316,19 @@ def main():
     # Read and check everything before the first write.
     try:
         day = parse_date(params["date"])
-        if not params["exports"]:
-            raise InputError("exports is empty: there is nothing to merge")
-        emails = load_users(params["users"])
-        exports = load_exports(params["exports"], params["key"])
-        rows, unannotated = build_tables(exports, emails, key=params["key"])
+        copies = []
+        if params["bundle"]:
+            exports, emails, copies = load_bundle(params["bundle"], params["dest_dir"], params["date"])
+            if not exports:
+                raise InputError("bundle %s holds no export: there is nothing to merge" % params["bundle"])
+            # One pass over every export: its errors name the annotator, task and annotation.
+            rows, unannotated = build_tables(exports, emails, key=params["key"])
+        else:
+            if not params["exports"]:
+                raise InputError("exports is empty: there is nothing to merge")
+            emails = load_users(params["users"])
+            exports = load_exports(params["exports"], params["key"])
+            rows, unannotated = build_tables(exports, emails, key=params["key"])
     except InputError as err:
         module.fail_json(msg=str(err))
     except AnnotationTableError as err:
@@ -291,7 +336,7 @@ def main():
 
     dest_dir = params["dest_dir"]
     prefix = os.path.join(dest_dir, params["date"])
-    outputs = [
+    outputs = [(path, content, None, False) for path, content in copies] + [
         (prefix + "-annotations.csv", csv_bytes(ROW_COLUMNS, rows), len(rows), True),
         (prefix + "-annotations.xlsx", xlsx_bytes(ROW_COLUMNS, rows, "annotations", day), len(rows), False),
         (prefix + "-unannotated.csv", csv_bytes(UNANNOTATED_COLUMNS, unannotated), len(unannotated), True),

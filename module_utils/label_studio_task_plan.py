@@ -88,3 +88,28 @@ def plan_import(tasks, existing, key, purge=False):
             for record in records:
                 (blocked if record["annotations"] else remove).append(record)
     return ImportPlan(add, present, remove, blocked, sorted(d for d in duplicates if d is not None))
+
+
+class ImportRefused(Exception):
+    """One project's import cannot go ahead; the message says why (without the project's title)."""
+
+    def __init__(self, message, errors=(), project_id=None):
+        Exception.__init__(self, message)
+        self.errors = list(errors)
+        self.project_id = project_id
+
+
+def describe_plan(plan, key, limit=20):
+    """Diff text: what an import adds and removes, named by key (never by task text)."""
+    def keys(items):
+        shown = ", ".join(items[:limit])
+        return shown + (" ... (%d more)" % (len(items) - limit) if len(items) > limit else "")
+    lines = []
+    if plan.add:
+        lines.append("+ %d task(s): %s %s" % (len(plan.add), key,
+                                              keys([key_of(task_data(t)[key]) for t in plan.add])))
+    if plan.remove:
+        lines.append("- %d task(s): %s %s" % (len(plan.remove), key,
+                                              keys([key_of(r["key"]) for r in plan.remove])))
+    lines.append("= %d task(s) already present" % len(plan.present))
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import re
 
-from ansible.module_utils.study_assignments import normalize_id
+from ansible.module_utils.study_sheet import normalize_id
 from ansible.module_utils.study_analysis_config import KINDS
 
 # Spans this short are usually a slip of the mouse (one letter, a space); reported, still used.

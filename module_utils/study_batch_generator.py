@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Generate a balanced batch and write it into the assignment sheet.
 
-Planning is pure (a Sheet from study_assignments.read_sheet in, rows out); writing touches only
+Planning is pure (a Sheet from study_sheet.read_sheet in, rows out); writing touches only
 the cells of the new batch, so the rest of the sheet and its formatting stay as the user made
 them, and the previous sheet is kept as a timestamped backup next to it.
 """
@@ -17,7 +17,8 @@ import random
 import stat
 
 from ansible.module_utils.atomic_files import write_atomic
-from ansible.module_utils.study_assignments import ALL, HEADER_ROW, compress_rows, normalize_id
+from ansible.module_utils.study_sheet import ALL, HEADER_ROW, normalize_id
+from ansible.module_utils.study_validation import compress_rows
 
 
 class SheetChangedError(Exception):

@@ -79,6 +79,10 @@ def test_the_listener_hears_ansibles_modules(logged):
     """The capture is real: the modules did log their invocations to it."""
     messages, _output, inst = logged
     assert any("ansible-label_studio_tasks" in m for m in messages), messages[:5]
+    # Issue 16, data crosses once: one import run and one export run for all six annotators.
+    runs = lambda module: [m for m in messages if f"ansible-{module}" in m and "Invoked with" in m]  # noqa: E731
+    assert len(runs("label_studio_tasks")) == 1, runs("label_studio_tasks")
+    assert len(runs("label_studio_export")) == 1, runs("label_studio_export")
     assert any("ansible-label_studio_user" in m for m in messages)
     assert len(inst.api("GET", "/api/users/")) == 3  # admin + the two annotators with an email
 

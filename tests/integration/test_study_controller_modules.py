@@ -1,6 +1,6 @@
 """The controller-side study modules through real ansible-playbook runs (no Label Studio needed).
 
-study_assignments: task files written once, private, unchanged on re-run, nothing in check mode,
+study_batch_tasks: task files written once, private, unchanged on re-run, nothing in check mode,
 nothing at all when the sheet has errors. generate-assignments.yml: writes a balanced batch,
 refuses the same batch again, writes nothing in check mode.
 """
@@ -28,7 +28,7 @@ PLAN_PLAYBOOK = """\
   gather_facts: false
   tasks:
     - name: Compute and record the tasks
-      study_assignments:
+      study_batch_tasks:
         reports: "{{ reports }}"
         assignments: "{{ assignments }}"
         label_config: "{{ label_config }}"
@@ -171,7 +171,7 @@ def test_generate_assignments_playbook_writes_once_then_refuses(study):
     backups = list(study["dir"].glob("assignments.backup-*.xlsx"))
     assert len(backups) == 1 and backups[0].read_bytes() == original
 
-    # The planned batch is importable: study_assignments finds it with 10 tasks each.
+    # The planned batch is importable: study_batch_tasks finds it with 10 tasks each.
     plan = run_playbook(study["playbook"], dict(study["vars"], batch="batch3")).assert_ok()
     assert counts(plan) == {"batch3": dict.fromkeys(NAMES, 10)}
 

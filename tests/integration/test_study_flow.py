@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,27 @@ def test_a_bad_row_imports_nothing_anywhere(study, tmp_path):
     assert run.returncode != 0
     assert f"row {row}, column" in run.output and "did you mean 'annotator2'" in run.output
     assert all(tasks_of(study, f"RRS: {name}") == [] for name in ANNOTATORS)
+
+
+def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study):
+    """Issue 16: one label_studio_tasks run checks every annotator's import against its project
+    before any is written. The sheet is fine; only the last annotator's project (its own label
+    config, on the server) wants a field the reports lack: nobody gets anything."""
+    last = f"RRS: {ANNOTATORS[-1]}"
+    pid = projects(study)[last]
+    config = study.api("GET", f"/api/projects/{pid}/")["label_config"]
+    wanting = config[:config.rindex("</View>")] + '<Text name="extra" value="$not_in_any_report"/></View>'
+    study.api("PATCH", f"/api/projects/{pid}/", {"label_config": wanting})
+    try:
+        run = study.playbook("playbooks/assign.yml", {"batch": "batch0"}, extra_args=["-vvv"])
+    finally:
+        study.api("PATCH", f"/api/projects/{pid}/", {"label_config": config})
+    assert run.returncode != 0
+    assert f"project {last!r}" in run.output and "not_in_any_report" in run.output, run.output[-3000:]
+    assert all(tasks_of(study, f"RRS: {name}") == [] for name in ANNOTATORS)
+    # One module run for all annotators (ansible -vvv prints one EXEC of its AnsiballZ per run).
+    runs = re.findall(r"EXEC .*python\S* \S*/AnsiballZ_label_studio_tasks\.py", run.output)
+    assert len(runs) == 1, runs
 
 
 def test_original_study_shape_is_assigned_batch_by_batch(study):
@@ -234,7 +256,8 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
     """Peer check on format: the CSV tables export.yml wrote, read back from disk, hold what Label
     Studio's own CLI JSON_MIN export shows (where JSON_MIN can show it: no skipped annotations,
     no drafts count)."""
-    from annotation_table import controls_from_label_config, tables_from_json_min, user_emails
+    from annotation_table import user_emails
+    from support.annotation_compare import controls_from_label_config, tables_from_json_min
     out = study.work / "exports"
     if not (out / f"{DATE}-annotations.csv").exists():  # this test run alone (-k)
         study.playbook("export.yml").assert_ok()

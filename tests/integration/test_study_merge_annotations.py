@@ -139,3 +139,32 @@ def test_bad_input_fails_naming_it_and_leaves_the_previous_files(inputs, breakag
     assert rc != 0, result
     assert message.replace("%s", str(second)) in result["msg"], result["msg"]
     assert snapshot(out) == before
+
+
+def test_a_bundle_gives_the_same_tables_and_each_export_byte_for_byte(inputs, tmp_path):
+    """export.yml's form (issue 16): one file with every export, full export and the accounts."""
+    source, args = inputs
+    min_text = (source / "export-min-api-annotator1.json").read_text(encoding="utf-8")
+    bundle = {"exports": [
+        {"name": "annotator1", "project_id": 1, "file": min_text,
+         "full": json.loads((source / "export-full-annotator1.json").read_text(encoding="utf-8"))},
+        {"name": "annotator2", "project_id": 2, "file": "[]",
+         "full": json.loads((source / "export-full-annotator2.json").read_text(encoding="utf-8"))}],
+        "users": json.loads((source / "users.json").read_text(encoding="utf-8"))}
+    (source / "bundle.json").write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    rc, _result = run_module(args)
+    assert rc == 0
+    from_files = snapshot(Path(args["dest_dir"]))
+    by_bundle = {"bundle": str(source / "bundle.json"), "dest_dir": str(tmp_path / "bundled"),
+                 "date": "20261127"}
+    rc, result = run_module(by_bundle)
+    assert rc == 0 and result["changed"] is True, result
+    out = tmp_path / "bundled"
+    assert (out / "20261127-annotator1.json").read_bytes() == min_text.encode("utf-8")
+    assert (out / "20261127-annotator2.json").read_bytes() == b"[]"
+    assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o600}
+    assert {name: content for name, (content, _m) in snapshot(out).items() if name in NAMES} == \
+        {name: content for name, (content, _m) in from_files.items()}
+    before = snapshot(out)
+    rc, result = run_module(by_bundle)
+    assert rc == 0 and result["changed"] is False and snapshot(out) == before, result

@@ -29,7 +29,9 @@ if str(REPO / "module_utils") not in ansible.module_utils.__path__:
 
 from ansible.module_utils.annotation_table import (  # noqa: E402
     ROW_COLUMNS, UNANNOTATED_COLUMNS, AnnotationTableError, annotator_summary, build_tables,
-    candidate_model, controls_from_label_config, json_min_view, tables_from_json_min, unknown_user_ids, user_emails)
+    candidate_model, unknown_user_ids, user_emails)
+from support.annotation_compare import (  # noqa: E402
+    controls_from_label_config, json_min_view, tables_from_json_min)
 from ansible.module_utils.atomic_files import file_differs, write_all_atomic, write_atomic  # noqa: E402
 from ansible.module_utils.table_files import csv_bytes, xlsx_bytes  # noqa: E402
 

@@ -21,9 +21,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 # conftest.py makes the project's module_utils importable as ansible.module_utils.NAME.
 from ansible.module_utils.label_studio_config import referenced_fields  # noqa: E402
-from ansible.module_utils.study_assignments import (  # noqa: E402
-    ALL, load_study, plan_tasks, read_sheet, render_task_file, resolve_batches, sheet_warnings,
-    task_counts, task_file_name, tasks_by_annotator)
+from ansible.module_utils.study_assignment_plan import (  # noqa: E402
+    plan_tasks, render_bundle, render_task_file, task_counts, task_file_name, tasks_by_annotator)
+from ansible.module_utils.study_sheet import ALL, read_sheet  # noqa: E402
+from ansible.module_utils.study_validation import load_study, resolve_batches, sheet_warnings  # noqa: E402
 from ansible.module_utils.study_batch_generator import (  # noqa: E402
     SheetChangedError, apply_generated_batch, available_reports, balanced_assignment,
     plan_generated_batch, write_generated_batch)
@@ -120,7 +121,7 @@ def test_annotator_columns_sorted_by_number_not_position(tmp_path):
 
 
 def test_unreadable_sheet_names_the_file(tmp_path):
-    from ansible.module_utils.study_assignments import StudyDataError
+    from ansible.module_utils.study_sheet import StudyDataError
 
     bad = tmp_path / "assignments.xlsx"
     bad.write_text("not a workbook")
@@ -361,6 +362,15 @@ def test_task_file_name_and_content():
     text = render_task_file([{"study_id": 1, "impression": "Épanchement."}])
     assert json.loads(text) == [{"study_id": 1, "impression": "Épanchement."}]
     assert "Épanchement" in text and text.endswith("\n")
+
+
+def test_bundle_holds_every_annotator_with_tasks_keyed_by_project_in_study_order():
+    by_annotator = {"b": [{"study_id": 2, "impression": "Épanchement."}], "a": [{"study_id": 1}], "c": []}
+    content, projects, tasks = render_bundle(by_annotator, ["a", "b", "c"], "RRS: ")
+    assert (projects, tasks) == (2, 2)
+    assert list(json.loads(content.decode("utf-8")).items()) == [
+        ("RRS: a", [{"study_id": 1}]), ("RRS: b", [{"study_id": 2, "impression": "Épanchement."}])]
+    assert "Épanchement".encode("utf-8") in content
 
 
 # --- balanced generator --------------------------------------------------------------------------
@@ -635,7 +645,7 @@ def test_unsafe_and_reserved_annotator_names_are_refused(study):
 
 
 def test_task_files_that_would_be_one_are_found():
-    from ansible.module_utils.study_assignments import task_file_clashes, task_file_path
+    from ansible.module_utils.study_assignment_plan import task_file_clashes, task_file_path
     assert task_file_clashes(["a-b", "a"], ["c", "b-c"]) == [
         "batch 'a' of annotator 'b-c' and batch 'a-b' of annotator 'c' would share the task file "
         "a-b-c-tasks.json; rename a batch or an annotator"]

@@ -1,4 +1,4 @@
-from ansible.module_utils.label_studio_task_plan import plan_import, validate_tasks
+from ansible.module_utils.label_studio_task_plan import describe_plan, plan_import, validate_tasks
 
 FIELDS = ["impression", "candidate0"]
 
@@ -46,3 +46,13 @@ def test_purge_removes_only_unannotated_strays():
 def test_duplicates_already_in_the_project_are_reported():
     existing = [{"id": 10, "key": 1, "annotations": 0}, {"id": 11, "key": 1, "annotations": 0}]
     assert plan_import([task(1)], existing, "study_id").duplicates == ["1"]
+
+
+def test_diff_names_keys_never_text():
+    existing = [{"id": 10, "key": 1, "annotations": 0}, {"id": 11, "key": 99, "annotations": 0}]
+    plan = plan_import([task(1)] + [task(k, impression="secret") for k in range(2, 25)], existing,
+                       "study_id", purge=True)
+    text = describe_plan(plan, "study_id")
+    assert text == ("+ 23 task(s): study_id 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, "
+                    "18, 19, 20, 21 ... (3 more)\n- 1 task(s): study_id 99\n= 1 task(s) already present\n")
+    assert "secret" not in text

@@ -7,7 +7,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: study_assignments
+module: study_batch_tasks
 short_description: Validate the assignment sheet and compute each annotator's tasks
 description:
   - Reads the study's report records (a JSON array) and its assignment sheet (the first worksheet
@@ -36,7 +36,7 @@ description:
     C(users), C(annotations), C(unannotated) and names ending in C(.full)); no two equal ignoring
     case. Every file name derived from them is asserted to stay inside its directory.
   - The report text never leaves the module as a return value or argument (it would reach the
-    node's syslog and Ansible's output); the tasks travel as files, O(transfer_dir).
+    node's syslog and Ansible's output); the tasks travel as a file, O(bundle).
   - Run it on the controller (delegated to C(localhost), or in a play on C(localhost)); it needs
     the Python package openpyxl there.
 version_added: "1.0.0"
@@ -84,14 +84,20 @@ options:
         atomically with mode C(0600) and only when their content differs.
       - Omit to write nothing.
     type: path
-  transfer_dir:
+  bundle:
     description:
-      - An existing private directory (e.g. made by C(ansible.builtin.tempfile)) for one file per
-        annotator with tasks, C({annotator}.json) (mode C(0600)), holding the tasks of every
-        requested batch, which C(playbooks/assign.yml) copies to the node for C(label_studio_tasks).
-      - Written in check mode too (the import's check pass needs the tasks); the caller removes
-        the directory when done.
+      - A file to write (mode C(0600); put it in a private directory, e.g. made by
+        C(ansible.builtin.tempfile)) holding, for every annotator with tasks, the tasks of every
+        requested batch, as one JSON object keyed by project title (O(project_prefix) and the
+        annotator's name). C(playbooks/assign.yml) copies it to the node once and imports it
+        with one run of C(label_studio_tasks) (its O(label_studio_tasks#module:bundle) option).
+      - Written in check mode too (the import's check mode reads it); the caller removes it when
+        done.
     type: path
+  project_prefix:
+    description: Prefix of each annotator's project title, for the keys of O(bundle).
+    type: str
+    default: ""
 attributes:
   check_mode:
     description: Computes and validates everything and reports which task files would change; writes nothing.
@@ -100,8 +106,7 @@ attributes:
     description: Shows, per task file that would change, its number of tasks before and after.
     support: full
 notes:
-  - The module never talks to Label Studio; import the files of O(transfer_dir) with
-    C(label_studio_tasks) (its O(label_studio_tasks#module:src) option).
+  - The module never talks to Label Studio; import O(bundle) with C(label_studio_tasks).
   - It returns counts and paths, never task data.
 seealso:
   - module: study_generate_assignments
@@ -109,20 +114,21 @@ seealso:
 
 EXAMPLES = r"""
 - name: Compute batch2's tasks and keep the task files
-  study_assignments:
+  study_batch_tasks:
     reports: "{{ study_reports }}"
     assignments: "{{ study_assignments }}"
     label_config: "{{ study_label_config }}"
     annotators: "{{ study_annotators }}"
     batch: batch2
     task_files_dir: "{{ study_task_files_dir }}"
-    transfer_dir: "{{ transfer.path }}"
+    bundle: "{{ transfer.path }}/tasks.json"
+    project_prefix: "{{ study_project_prefix }}"
   delegate_to: localhost
   run_once: true
   register: study_plan
 
 - name: Every batch in the sheet, validation only
-  study_assignments:
+  study_batch_tasks:
     reports: files/study/reports.json
     assignments: files/study/assignments.xlsx
     annotators: [annotator1, annotator2, annotator3]
@@ -144,11 +150,11 @@ task_counts:
   returned: success
   type: dict
   sample: {annotator1: 60, annotator2: 60}
-transfer_files:
-  description: Per annotator with at least one task, its file in O(transfer_dir) and how many tasks it holds.
-  returned: when O(transfer_dir) is set
+bundle:
+  description: The file written for O(bundle), how many projects and tasks it holds.
+  returned: when O(bundle) is set
   type: dict
-  sample: {annotator1: {path: /tmp/ansible.x1/annotator1.json, tasks: 60}}
+  sample: {path: /tmp/ansible.x1/tasks.json, projects: 6, tasks: 360}
 counts:
   description: Number of tasks per batch and annotator.
   returned: success
@@ -168,10 +174,12 @@ import os
 from ansible.module_utils.atomic_files import file_differs, write_atomic
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
-from ansible.module_utils.study_assignments import (
-    StudyDataError, format_problems, load_study, plan_tasks, render_task_file, resolve_batches,
-    sheet_warnings, task_counts, task_file_clashes, task_file_path, tasks_by_annotator)
-from ansible.module_utils.study_names import path_inside
+from ansible.module_utils.study_assignment_plan import (
+    plan_tasks, render_bundle, render_task_file, task_counts, task_file_clashes, task_file_path,
+    tasks_by_annotator)
+from ansible.module_utils.study_sheet import StudyDataError
+from ansible.module_utils.study_validation import (format_problems, load_study, resolve_batches,
+                                                   sheet_warnings)
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -231,15 +239,11 @@ def sync_task_files(module, directory, plan, names, batches):
                    "before_header": directory, "after_header": directory}
 
 
-def write_transfer_files(directory, by_annotator):
-    """{annotator}.json (0600) per annotator with tasks, also in check mode: the import reads them."""
-    files = {}
-    for name, tasks in by_annotator.items():
-        if tasks:
-            path = path_inside(directory, "%s.json" % name)
-            write_atomic(path, render_task_file(tasks).encode("utf-8"), PRIVATE_FILE)
-            files[name] = {"path": path, "tasks": len(tasks)}
-    return files
+def write_bundle(path, by_annotator, names, prefix):
+    """Every annotator's tasks in one 0600 file, also in check mode: the import's check reads it."""
+    content, projects, tasks = render_bundle(by_annotator, names, prefix)
+    write_atomic(path, content, PRIVATE_FILE)
+    return {"path": path, "projects": projects, "tasks": tasks}
 
 
 def main():
@@ -252,7 +256,8 @@ def main():
             batch=dict(type="str", required=True),
             key=dict(type="str", default="study_id", no_log=False),
             task_files_dir=dict(type="path"),
-            transfer_dir=dict(type="path"),
+            bundle=dict(type="path"),
+            project_prefix=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
@@ -284,8 +289,8 @@ def main():
         counts=task_counts(plan),
         task_counts=dict((name, len(tasks)) for name, tasks in by_annotator.items()),
     )
-    if params["transfer_dir"]:
-        result["transfer_files"] = write_transfer_files(params["transfer_dir"], by_annotator)
+    if params["bundle"]:
+        result["bundle"] = write_bundle(params["bundle"], by_annotator, names, params["project_prefix"])
     if params["task_files_dir"]:
         files, diff = sync_task_files(module, params["task_files_dir"], plan, names, batches)
         result["task_files"] = files

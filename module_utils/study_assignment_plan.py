@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+"""A validated sheet cut into each annotator's tasks, and the files that carry them."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible.module_utils.study_names import fold, path_inside
+from ansible.module_utils.study_reports import BATCH_FIELD
+from ansible.module_utils.study_sheet import ALL
+
+
+def row_annotators(row, names):
+    """The annotators a (valid) row gives its report to, in the study's annotator order."""
+    values = row.annotator_values()
+    if ALL in values:
+        return list(names)
+    return [name for name in names if name in values]
+
+
+def make_task(record, report_id, batch, key):
+    """Task data: the report without "id" (Label Studio overwrites it), plus key and batch."""
+    task = {key: report_id, BATCH_FIELD: batch}
+    for field, value in record.items():
+        if field != "id":
+            task[field] = value
+    return task
+
+
+def plan_tasks(sheet, reports_by_id, names, batches, key):
+    """{batch: {annotator: [task, ...]}} in sheet order, every annotator present (maybe [])."""
+    plan = dict((batch, dict((name, []) for name in names)) for batch in batches)
+    for row in sheet.rows:
+        if row.batch not in plan:
+            continue
+        task = make_task(reports_by_id[row.report_id], row.report_id, row.batch, key)
+        for name in row_annotators(row, names):
+            plan[row.batch][name].append(task)
+    return plan
+
+
+def tasks_by_annotator(plan, names, batches):
+    """{annotator: [tasks of every requested batch, batch by batch]}."""
+    return dict((name, [task for batch in batches for task in plan[batch][name]]) for name in names)
+
+
+def task_counts(plan):
+    """{batch: {annotator: number of tasks}}."""
+    return dict((batch, dict((name, len(tasks)) for name, tasks in per_name.items()))
+                for batch, per_name in plan.items())
+
+
+def task_file_name(batch, annotator):
+    """The original study's file name for one batch of one annotator."""
+    return "%s-%s-tasks.json" % (batch, annotator)
+
+
+def task_file_path(directory, batch, annotator):
+    """directory/{batch}-{annotator}-tasks.json; raises ValueError should it leave directory."""
+    return path_inside(directory, task_file_name(batch, annotator))
+
+
+def task_file_clashes(batches, names):
+    """Problems for (batch, annotator) pairs whose task files would be one and the same.
+
+    'a-b' + 'c' and 'a' + 'b-c' both give a-b-c-tasks.json (and names equal ignoring case give
+    one file on a case-insensitive file system).
+    """
+    first = {}
+    problems = []
+    for batch in batches:
+        for name in names:
+            key = fold(task_file_name(batch, name))
+            if key in first:
+                problems.append("batch '%s' of annotator '%s' and batch '%s' of annotator '%s' "
+                                "would share the task file %s; rename a batch or an annotator"
+                                % (batch, name, first[key][0], first[key][1],
+                                   task_file_name(batch, name)))
+            else:
+                first[key] = (batch, name)
+    return problems
+
+
+def render_task_file(tasks):
+    """File content for a task list: stable, readable, UTF-8 text kept as is."""
+    return json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_bundle(by_annotator, names, prefix):
+    """(bytes, projects, tasks): the tasks of every annotator who has some, keyed by project title
+    in the study's annotator order, as label_studio_tasks' bundle reads them. Compact: it is
+    copied to the node and parsed once, never read by people (the task files are)."""
+    bundle = {}
+    for name in names:
+        if by_annotator.get(name):
+            bundle[prefix + name] = by_annotator[name]
+    content = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return content, len(bundle), sum(len(tasks) for tasks in bundle.values())
