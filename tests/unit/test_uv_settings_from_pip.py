@@ -37,6 +37,7 @@ def test_every_pip_setting_has_its_uv_twin():
         "UV_NATIVE_TLS": "1",
         "UV_INDEX_URL": "https://install.example.org/simple",
         "UV_EXTRA_INDEX_URL": "file:///opt/pypi/simple file:///opt/pypi-more/simple",
+        "UV_INDEX_STRATEGY": "unsafe-best-match",
         "UV_FIND_LINKS": "/opt/wheels",
         "UV_CONSTRAINT": "/etc/xdg/pip/constraints.txt",
         "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
@@ -53,3 +54,12 @@ def test_no_settings_still_uses_the_system_certificate_store():
 def test_no_index_is_carried_over():
     env = uv_settings.uv_environment({"no-index": "true", "find-links": "/a /b"})
     assert env["UV_NO_INDEX"] == "1" and env["UV_FIND_LINKS"] == "/a,/b"
+
+
+def test_several_sources_are_searched_like_pip_does():
+    # pip takes the best version from all its sources; uv by default stops at the first index
+    # that has the package at all, and then fails where pip installs (this test machine's
+    # /opt/pypi has ordered-set, but not the 4.0.2 label-studio 1.23.2 pins).
+    env = uv_settings.uv_environment({"extra-index-url": "file:///a/simple"})
+    assert env["UV_INDEX_STRATEGY"] == "unsafe-best-match"
+    assert "UV_INDEX_STRATEGY" not in uv_settings.uv_environment({"find-links": "/a"})

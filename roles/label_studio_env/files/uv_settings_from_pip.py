@@ -47,6 +47,9 @@ def uv_environment(pip_settings):
         env["UV_INDEX_URL"] = pip_settings["index-url"]
     if pip_settings.get("extra-index-url"):
         env["UV_EXTRA_INDEX_URL"] = " ".join(_words(pip_settings["extra-index-url"]))
+        # pip takes the best version from all its indexes; uv by default only from the first
+        # index that has the package at all, and so fails where pip installs.
+        env["UV_INDEX_STRATEGY"] = "unsafe-best-match"
     if pip_settings.get("find-links"):
         env["UV_FIND_LINKS"] = ",".join(_words(pip_settings["find-links"]))
     if pip_settings.get("no-index", "").lower() in ("1", "true", "yes", "on"):
