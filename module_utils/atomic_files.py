@@ -54,7 +54,7 @@ def write_all_atomic(files, mode=0o600):
             raise
         directories.add(os.path.dirname(os.path.abspath(path)))
     for directory in sorted(directories):
-        _fsync_directory(directory)
+        fsync_directory(directory)
     return [difference is not None for difference in differences]
 
 
@@ -94,8 +94,9 @@ def _difference(path, data, mode):
     return None if current_mode == mode else "mode"
 
 
-def _fsync_directory(directory):
-    # The rename is durable only once the directory entry is on disk.
+def fsync_directory(directory):
+    """Make renames and new entries in `directory` durable (the node's backup and restore use
+    this too: the file is installed in the label_studio_node package)."""
     descriptor = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(descriptor)

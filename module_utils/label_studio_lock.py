@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-"""One writer per project: two imports that interleave would each import what the other has
-not committed yet, and Label Studio keeps both copies."""
+"""Exclusive locks on a node: one import per project (two imports that interleave would each
+import what the other has not committed yet, and Label Studio keeps both copies), and one backup
+or restore per instance (the node's label_studio_node package installs this same file)."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -13,26 +14,40 @@ import time
 from contextlib import contextmanager
 
 
+class LockBusy(RuntimeError):
+    """Someone else held the lock for longer than we were willing to wait."""
+
+
 @contextmanager
-def project_lock(url, title, wait_seconds=600):
-    """Hold an exclusive lock for (server, project) on this node. The kernel releases it when the
-    holder dies, so a killed import never leaves a stale lock behind."""
-    folder = os.path.join(os.path.expanduser("~"), ".cache", "label-studio-study", "locks")
-    if not os.path.isdir(folder):
+def exclusive_lock(path, wait_seconds, busy_message, poll_seconds=0.2):
+    """Hold an exclusive flock on `path` (created 0600, its directory 0700). The kernel releases
+    it when the holder dies, so a killed run never leaves a stale lock behind. Raises
+    LockBusy(busy_message) after waiting `wait_seconds`."""
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
         os.makedirs(folder, 0o700)
-    name = hashlib.sha1(("%s\0%s" % (url.rstrip("/"), title)).encode("utf-8")).hexdigest()
-    handle = open(os.path.join(folder, name + ".lock"), "a")
-    deadline = time.time() + wait_seconds
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_seconds
     try:
         while True:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except (IOError, OSError) as err:
-                if err.errno not in (errno.EAGAIN, errno.EACCES) or time.time() > deadline:
-                    raise RuntimeError("another import into project %r is still running on this node "
-                                       "(waited %d s)" % (title, wait_seconds))
-                time.sleep(0.2)
+                if err.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    raise LockBusy(busy_message)
+                time.sleep(poll_seconds)
         yield
     finally:
-        handle.close()
+        os.close(descriptor)
+
+
+@contextmanager
+def project_lock(url, title, wait_seconds=600):
+    """Hold an exclusive lock for (server, project) on this node."""
+    folder = os.path.join(os.path.expanduser("~"), ".cache", "label-studio-study", "locks")
+    name = hashlib.sha1(("%s\0%s" % (url.rstrip("/"), title)).encode("utf-8")).hexdigest()
+    with exclusive_lock(os.path.join(folder, name + ".lock"), wait_seconds,
+                        "another import into project %r is still running on this node "
+                        "(waited %d s)" % (title, wait_seconds)):
+        yield

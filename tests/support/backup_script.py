@@ -1,18 +1,23 @@
-"""The node's backup script (roles/label_studio_backup/files), imported as a module for tests."""
+"""The node's backup and restore commands (label_studio_node), as one namespace for tests."""
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
+import types
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/label_studio_backup/files/label_studio_backup.py"
+from support import node_package  # noqa: F401  (puts label_studio_node on sys.path)
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("label_studio_backup", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Everything the backup and restore commands are made of, under one name (tests read
+    e.g. backup.summarize_sqlite, backup.cmd_unpack, backup.BackupError)."""
+    from label_studio_node import archive, backup, cli, counts, errors, restore, snapshot
+
+    merged = types.SimpleNamespace()
+    for module in (counts, snapshot, archive, backup, restore, cli):
+        merged.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    merged.BackupError = errors.NodeError
+    return merged
 
 
 def make_label_studio_db(path: Path) -> None:

@@ -1,4 +1,6 @@
 """Restore decisions: is the live database newer than the backup; secrets in the env file."""
+import pytest
+
 from support.backup_script import load
 
 backup = load()
@@ -26,19 +28,22 @@ def test_times_with_offsets_compare_as_instants():
     assert backup.newer_than_backup("2025-03-03T01:05:01+01:00", MANIFEST)
 
 
-def test_parse_env_reads_ansible_quoted_values():
+def test_secrets_read_env_files_with_the_one_parser():
+    # The archive's service.env/bootstrap.env are read by the same parser as the modules use
+    # (module_utils/env_file.py, installed in the package): Ansible-quoted values come back
+    # whole, and a line no shell would read the same way is refused, not skipped.
     text = ("# comment\n"
             "LABEL_STUDIO_BASE_DATA_DIR='/data/with space'\n"
             "SECRET_KEY=abcDEF123\n"
             "LABEL_STUDIO_PASSWORD='it'\"'\"'s $secret'\n"
-            "SENTRY_DSN=\n"
-            "not a line\n")
-    values = backup.parse_env(text)
+            "SENTRY_DSN=\n")
+    values = backup.parse_env_file(text)
     assert values["SECRET_KEY"] == "abcDEF123"
     assert values["LABEL_STUDIO_PASSWORD"] == "it's $secret"
     assert values["LABEL_STUDIO_BASE_DATA_DIR"] == "/data/with space"
     assert values["SENTRY_DSN"] == ""
-    assert "not a line" not in values
+    with pytest.raises(ValueError, match="line 6: expected NAME=VALUE"):
+        backup.parse_env_file(text + "not a line\n")
 
 
 def test_counts_by_project_ignores_titles_and_skips():

@@ -1,16 +1,12 @@
-"""The supervisor scheduler's reading of crontab fields (roles/label_studio_backup/files)."""
+"""The supervisor scheduler's reading of crontab fields (label_studio_node/scheduler.py)."""
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/label_studio_backup/files/label_studio_backup_scheduler.py"
-spec = importlib.util.spec_from_file_location("label_studio_backup_scheduler", SCRIPT)
-scheduler = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(scheduler)
+from support import node_package  # noqa: F401  (puts label_studio_node on sys.path)
+from label_studio_node import scheduler  # noqa: E402
 
 
 def runs(schedule: dict, after: datetime, count: int) -> list[str]:

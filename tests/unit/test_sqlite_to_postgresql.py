@@ -1,26 +1,20 @@
 """The SQLite -> PostgreSQL mover's pure parts: settings from the environment, value conversion,
 table order, schema and count comparison, and its refusals that happen before any database."""
 import datetime as dt
-import importlib.util
+import importlib
 import json
 import sqlite3
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = (Path(__file__).resolve().parents[2]
-          / "roles/label_studio_migration/files/label_studio_sqlite_to_postgresql.py")
+from support import node_package  # noqa: F401  (puts label_studio_node on sys.path)
+from label_studio_node import sqlite_to_postgresql as mover  # noqa: E402
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("label_studio_sqlite_to_postgresql", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.reload(mover)
 
-
-mover = load()
 
 PG_ENV = {"POSTGRE_NAME": "ls", "POSTGRE_USER": "owner", "POSTGRE_PASSWORD": "pw"}
 
@@ -246,3 +240,13 @@ def test_the_sqlite_file_is_opened_read_only(tmp_path):
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         ro.execute("INSERT INTO task (data) VALUES ('c')")
     ro.close()
+
+
+def test_study_difference_names_the_projects_whose_counts_moved():
+    before = [{"id": 1, "title": "a", "tasks": 2, "annotations": 3, "skipped": 0},
+              {"id": 2, "title": "b", "tasks": 1, "annotations": 0, "skipped": 0}]
+    assert mover.study_difference(before, [dict(p) for p in before]) == ""
+    after = [dict(before[0], annotations=2)]
+    difference = mover.study_difference(before, after)
+    assert difference.startswith("project 1: SQLite {") and "'annotations': 2" in difference
+    assert "project 2: SQLite {" in difference and difference.endswith("PostgreSQL None")

@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
-"""Runs the instance's backup on a crontab schedule, for nodes where the account has no cron.
+"""scheduler: runs the instance's backup on a crontab schedule, for nodes where the account has no cron.
 
-Started by the instance's supervisord (program backup-scheduler) with one argument: a JSON file
+Started by the instance's supervisord (program backup-scheduler) as
+`label_studio_node scheduler CONFIG.json`, CONFIG.json being
 {"schedule": {"minute", "hour", "day", "month", "weekday"}, "argv": [...], "log": PATH}. At every
 minute the schedule matches, it runs argv with stdout and stderr appended to the log, exactly
 as the crontab line would. Runs are sequential: a backup still running when the next minute
@@ -130,10 +130,12 @@ def main(config_path):
               flush=True)
 
 
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: label_studio_backup_scheduler.py CONFIG.json")
+
+def run(argv) -> int:
+    if len(argv) != 1:
+        sys.exit("usage: label_studio_node scheduler CONFIG.json")
     try:
-        main(sys.argv[1])
+        main(argv[0])
     except ScheduleError as err:
         sys.exit("backup scheduler: %s" % err)
+    return 0

@@ -1,9 +1,9 @@
-"""The PostgreSQL part of label_studio_backup.py (installed beside it; imported only when the
-instance's database is PostgreSQL, so SQLite nodes need neither psycopg nor pg_dump).
+"""The PostgreSQL part of the backup and restore (imported only when the instance's database is
+PostgreSQL, so SQLite nodes need neither psycopg nor pg_dump).
 
-The connection comes from Label Studio's POSTGRE_* variables in the environment (cron runs the
-script through with-service-env), and reaches pg_dump/pg_restore as PG* environment variables:
-the password is never in an argv.
+The connection comes from Label Studio's POSTGRE_* variables in the environment (settings.py's
+rule; cron runs the command through with-service-env), and reaches pg_dump/pg_restore as PG*
+environment variables: the password is never in an argv.
 
   snapshot  pg_dump --format=custom inside a REPEATABLE READ transaction's exported snapshot,
             so the per-project counts in the manifest are exactly those of the dump
@@ -15,30 +15,12 @@ from __future__ import annotations
 import os
 import subprocess
 
-try:  # Label Studio >= 1.13 ships psycopg 3, older releases psycopg2.
-    import psycopg as driver
-except ImportError:  # pragma: no cover - depends on the Label Studio version
-    import psycopg2 as driver
+from .errors import NodeError
+from .postgresql import connection_settings, driver, where
 
 DUMP_MEMBER = "label_studio.pgdump"
 # Tables a Label Studio dump must hold data for, or it is not a study's database.
 REQUIRED_TABLES = ("project", "task", "task_completion", "htx_user")
-
-
-class PostgresError(Exception):
-    """A failure with a message for the log / playbook (label_studio_backup turns it into BackupError)."""
-
-
-def settings(env=None) -> dict:
-    env = os.environ if env is None else env
-    missing = [n for n in ("POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST",
-                           "POSTGRE_PORT") if not env.get(n)]
-    if missing:
-        raise PostgresError("no PostgreSQL settings in the environment (" + ", ".join(missing) +
-                            "): run the script through the instance's with-service-env")
-    return {"dbname": env["POSTGRE_NAME"], "user": env["POSTGRE_USER"],
-            "password": env["POSTGRE_PASSWORD"], "host": env["POSTGRE_HOST"],
-            "port": int(env["POSTGRE_PORT"])}
 
 
 def tool_env(conn: dict, dbname: str | None = None) -> dict:
@@ -52,8 +34,7 @@ def connect(conn: dict, dbname: str | None = None, autocommit: bool = False):
     try:
         db = driver.connect(**{**conn, "dbname": dbname or conn["dbname"]}, connect_timeout=10)
     except driver.OperationalError as err:
-        raise PostgresError(f"cannot connect to database {dbname or conn['dbname']} as {conn['user']} "
-                            f"on {conn['host']}:{conn['port']}: {str(err).strip()}") from err
+        raise NodeError(f"cannot connect to {where(conn, dbname)}: {str(err).strip()}") from err
     db.autocommit = autocommit
     return db
 
@@ -64,7 +45,7 @@ def tool(bin_dir: str | None, name: str) -> str:
 
 def snapshot(dest: str, bin_dir: str | None, summarize) -> dict:
     """Dump the database into dest; summarize(connection) runs inside the dump's snapshot."""
-    conn = settings()
+    conn = connection_settings()
     db = connect(conn)
     try:
         db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -85,7 +66,7 @@ def check(path: str, bin_dir: str | None) -> None:
     listing = run([tool(bin_dir, "pg_restore"), "--list", path], None, "pg_restore --list")
     missing = missing_tables(listing)
     if missing:
-        raise PostgresError("the database dump holds no data for " + ", ".join(missing))
+        raise NodeError("the database dump holds no data for " + ", ".join(missing))
 
 
 def missing_tables(listing: str) -> list:
@@ -103,7 +84,7 @@ def missing_tables(listing: str) -> list:
 
 def live(summarize) -> dict:
     """Summary of the live database (for inspect and plan-restore)."""
-    conn = settings()
+    conn = connection_settings()
     db = connect(conn)
     try:
         exists = db.execute("SELECT to_regclass('public.project') IS NOT NULL").fetchone()[0]
@@ -128,16 +109,16 @@ def load(dump: str, aside: str, bin_dir: str | None, admin_user: str | None = No
     role; the current database is renamed to `aside` first and renamed back if anything fails.
     pg_restore itself runs as that role, never as a superuser: the dump's SQL can do no more
     than Label Studio can. Label Studio must be stopped."""
-    conn = settings()
+    conn = connection_settings()
     name = conn["dbname"]
     admin = connect(administrator(conn, admin_user), dbname="postgres", autocommit=True)
     try:
         busy = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
                              (name,)).fetchone()[0]
         if busy:
-            raise PostgresError(f"database {name} has {busy} open connection(s): stop Label Studio first")
+            raise NodeError(f"database {name} has {busy} open connection(s): stop Label Studio first")
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (aside,)).fetchone():
-            raise PostgresError(f"a database named {aside} already exists; not overwriting it")
+            raise NodeError(f"a database named {aside} already exists; not overwriting it")
         admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{aside}"')
         try:
             admin.execute(f'CREATE DATABASE "{name}" OWNER "{conn["user"]}"')
@@ -149,7 +130,7 @@ def load(dump: str, aside: str, bin_dir: str | None, admin_user: str | None = No
             admin.execute(f'ALTER DATABASE "{aside}" RENAME TO "{name}"')
             raise
     except driver.Error as err:
-        raise PostgresError(f"restoring into database {name}: {str(err).strip()}") from err
+        raise NodeError(f"restoring into database {name}: {str(err).strip()}") from err
     finally:
         admin.close()
     return {"database": name, "moved_aside": aside}
@@ -158,5 +139,5 @@ def load(dump: str, aside: str, bin_dir: str | None, admin_user: str | None = No
 def run(argv: list, env: dict | None, what: str) -> str:
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise PostgresError(f"{what} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+        raise NodeError(f"{what} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
     return done.stdout

@@ -1,14 +1,13 @@
-#!/usr/bin/env python3
-"""Move a Label Studio SQLite database into an empty PostgreSQL database, losing nothing.
+"""sqlite-to-postgresql: move a Label Studio SQLite database into an empty PostgreSQL database, losing nothing.
 
 Run on the node, as the node account, with Label Studio's own Python (it needs psycopg 3 and
 Label Studio's manage.py, both in that env; nothing else):
 
-    set -a; . <the instance's 0600 env file>; set +a  # POSTGRE_*, SECRET_KEY, data dir
-    <env>/bin/python label_studio_sqlite_to_postgresql.py --sqlite <data dir>/label_studio.sqlite3
+    <state dir>/with-service-env env PYTHONPATH=<state dir> <env>/bin/python \
+        -m label_studio_node sqlite-to-postgresql --sqlite <data dir>/label_studio.sqlite3
 
-The connection comes from the environment only (the playbook sources the instance's 0600 env
-file), never from argv. One JSON object is printed on stdout (per-table counts, totals); progress
+The connection comes from the environment only (with-service-env sources the instance's 0600
+env file; settings.py's rule, Label Studio's own), never from argv. One JSON object is printed on stdout (per-table counts, totals); progress
 and Label Studio's migrate output go to stderr. Exit 0 = committed and verified; 1 = nothing
 copied (refused or rolled back), with the reason on stderr and in the JSON ("error").
 
@@ -50,7 +49,8 @@ How, and why this way (measured on label-studio 1.23.2, PostgreSQL 15):
   * Sequences: set past max(id) and past SQLite's AUTOINCREMENT counter (sqlite_sequence), so a
     deleted row's id is never handed out again, as in SQLite.
   * Verification before COMMIT: every copied table's PostgreSQL row count must equal SQLite's,
-    else ROLLBACK naming the table.
+    else ROLLBACK naming the table; and the study's counts per project (counts.summarize, the
+    query backups and restores compare) must be the same on both sides.
 """
 from __future__ import annotations
 
@@ -64,7 +64,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.parse
+
+from .counts import summarize
+from .errors import NodeError
+from .files import read_only_uri
+from .settings import POSTGRE_KEYS, postgres_settings, prefixed_names
 
 # Tables whose PostgreSQL rows come from the migrations that built this schema and are kept.
 TARGET_OWNED = ("django_migrations", "core_asyncmigrationstatus")
@@ -75,50 +79,23 @@ STUDY_TABLES = ("project", "task", "task_completion", "prediction", "htx_user", 
 TOTALS = {"projects": "project", "tasks": "task", "annotations": "task_completion",
           "predictions": "prediction", "users": "htx_user", "tokens": "authtoken_token",
           "organizations": "organization", "memberships": "organizations_organizationmember"}
-POSTGRE_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
-# Label Studio's defaults for the optional ones (core/settings/base.py).
-POSTGRE_DEFAULTS = {"HOST": "localhost", "PORT": "5432"}
-# Label Studio reads every setting as LABEL_STUDIO_X, then HEARTEX_X, then X (get_env).
-ENV_PREFIXES = ("LABEL_STUDIO_", "HEARTEX_", "")
 FETCH_ROWS = 5000
 _OFFSET = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
 
 
-class MigrationError(Exception):
-    """A refusal or failure, with a message for the person reading the playbook output."""
+# A refusal or failure, with a message for the person reading the playbook output.
+MigrationError = NodeError
 
 
 # --------------------------------------------------------------------------------------------
 # Pure helpers (no database): imported by the unit tests
 # --------------------------------------------------------------------------------------------
 
-def ls_env(environ, name: str, default=None):
-    """The value Label Studio itself would read for setting `name`."""
-    for prefix in ENV_PREFIXES:
-        if environ.get(prefix + name) is not None:
-            return environ[prefix + name]
-    return default
-
-
-def postgres_settings(environ) -> dict:
-    """Connection settings from POSTGRE_*; NAME, USER, PASSWORD are required because Label
-    Studio's own defaults (database and user `postgres`) would silently aim at the wrong place."""
-    settings = {key: ls_env(environ, "POSTGRE_" + key, POSTGRE_DEFAULTS.get(key))
-                for key in POSTGRE_KEYS}
-    missing = [f"POSTGRE_{key}" for key in POSTGRE_KEYS if not settings[key]]
-    if missing:
-        raise MigrationError(f"missing in the environment: {', '.join(missing)}")
-    if not str(settings["PORT"]).isdigit():
-        raise MigrationError(f"POSTGRE_PORT is not a port number: {settings['PORT']!r}")
-    return settings
-
-
 def migrate_environment(environ, settings: dict) -> dict:
     """The environment for Label Studio's migrate: exactly the database we connect to. Prefixed
     variants are dropped, since they would win over the plain names inside Label Studio."""
-    env = {key: value for key, value in environ.items()
-           if not any(key == p + s for p in ENV_PREFIXES[:2]
-                      for s in ["DJANGO_DB"] + [f"POSTGRE_{k}" for k in POSTGRE_KEYS])}
+    shadowing = prefixed_names(["DJANGO_DB"] + [f"POSTGRE_{key}" for key in POSTGRE_KEYS])
+    env = {key: value for key, value in environ.items() if key not in shadowing}
     env["DJANGO_DB"] = "default"
     env.update({f"POSTGRE_{key}": str(value) for key, value in settings.items()})
     return env
@@ -220,6 +197,16 @@ def count_mismatches(expected: dict, actual: dict) -> list:
             if expected.get(t) != actual.get(t)]
 
 
+def study_difference(before: list, after: list) -> str:
+    """'' when both sides hold the same projects with the same task and annotation counts
+    (counts.summarize's projects), else the first differences. Pure."""
+    old = {p["id"]: p for p in before}
+    new = {p["id"]: p for p in after}
+    lines = [f"project {pid}: SQLite {old.get(pid)}, PostgreSQL {new.get(pid)}"
+             for pid in sorted(set(old) | set(new)) if old.get(pid) != new.get(pid)]
+    return "; ".join(lines[:5]) + (" ..." if len(lines) > 5 else "")
+
+
 def occupied(counts: dict) -> dict:
     """The study tables that already hold rows ({table: count})."""
     return {t: counts[t] for t in STUDY_TABLES if counts.get(t)}
@@ -257,8 +244,7 @@ def quote_ident(name: str) -> str:
 def open_sqlite(path: str) -> sqlite3.Connection:
     if not os.path.isfile(path):
         raise MigrationError(f"no SQLite database at {path}")
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None)
     # One read transaction for everything: the counts and the rows come from one snapshot.
     conn.execute("BEGIN")
     return conn
@@ -286,9 +272,19 @@ def sqlite_sequences(conn) -> dict:
 # PostgreSQL side
 # --------------------------------------------------------------------------------------------
 
-def pg_connect(settings: dict):
-    import psycopg  # only here: the pure helpers must import without it
+def psycopg3():
+    """The driver (only here: the pure helpers must import without it). The copy streams rows
+    with psycopg 3's COPY API, which Label Studio ships since 1.13."""
+    from .postgresql import driver
 
+    if driver.__name__ != "psycopg":
+        raise MigrationError("the copy needs psycopg 3 (Label Studio 1.13 or later); this Label "
+                             f"Studio's Python has {driver.__name__}")
+    return driver
+
+
+def pg_connect(settings: dict):
+    psycopg = psycopg3()
     try:
         return psycopg.connect(host=settings["HOST"], port=int(settings["PORT"]),
                                dbname=settings["NAME"], user=settings["USER"],
@@ -424,8 +420,7 @@ def migrate(sqlite_path: str, environ, python: str, manage_py: str | None = None
     log("building the schema with Label Studio's migrations")
     run_migrations(manage_py or find_manage_py(), python, migrate_environment(environ, settings))
 
-    import psycopg
-
+    psycopg = psycopg3()
     pg = pg_connect(settings)
     try:
         problems = migration_problems(
@@ -459,6 +454,9 @@ def migrate(sqlite_path: str, environ, python: str, manage_py: str | None = None
         if wrong:
             raise MigrationError("row counts differ after the copy, rolled back: " + "; ".join(
                 f"{t}: SQLite {e}, PostgreSQL {a}" for t, e, a in wrong))
+        study = study_difference(summarize(sq)["projects"], summarize(pg)["projects"])
+        if study:
+            raise MigrationError("the study's counts differ after the copy, rolled back: " + study)
         reset_sequences(pg, pg_identity_columns(pg), sqlite_sequences(sq))
         kept = {t: pg_count(pg, t) for t in TARGET_OWNED if t in pg_types}
         try:
@@ -483,7 +481,8 @@ def migrate(sqlite_path: str, environ, python: str, manage_py: str | None = None
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="label_studio_node sqlite-to-postgresql",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--sqlite", required=True, help="Label Studio's label_studio.sqlite3")
     return parser.parse_args(argv)
 
@@ -499,6 +498,3 @@ def main(argv=None) -> int:
     print(json.dumps(result, sort_keys=True))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

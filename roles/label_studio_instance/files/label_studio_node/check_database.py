@@ -1,10 +1,10 @@
-#!/usr/bin/env python3
-"""Wait until Label Studio's PostgreSQL database answers, and say whether it is still empty.
+"""check-database: wait until Label Studio's PostgreSQL database answers, and say whether it is
+still empty.
 
 Run by the launcher before every start (the own cluster starts beside Label Studio, so it may
 not accept connections yet) and by deploy, which turns a failure into a clear message instead
-of a health-check timeout. Reads POSTGRE_* from the environment (with-service-env sources the
-0600 env file), so the password never appears in an argv.
+of a health-check timeout. Reads POSTGRE_* from the environment (settings.py's rule;
+with-service-env sources the 0600 env file), so the password never appears in an argv.
 
 Prints "empty" (no Label Studio tables yet: the first start creates the admin) or "ready".
 Exits 1 with a message naming host, port, database and user when the server refuses.
@@ -12,14 +12,11 @@ Exits 1 with a message naming host, port, database and user when the server refu
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-try:  # Label Studio >= 1.13 ships psycopg 3, older releases psycopg2.
-    import psycopg as driver
-except ImportError:  # pragma: no cover - depends on the Label Studio version
-    import psycopg2 as driver
+from .errors import NodeError
+from .postgresql import connection_settings, driver, where
 
 # Errors worth waiting out: the server is not up yet, or is starting or recovering.
 TRANSIENT = ("connection refused", "the database system is starting up",
@@ -27,35 +24,25 @@ TRANSIENT = ("connection refused", "the database system is starting up",
              "could not connect", "timeout expired", "server closed the connection")
 
 
-def settings(env: dict) -> dict:
-    """libpq connection keywords from Label Studio's POSTGRE_* variables. Pure."""
-    missing = [name for name in ("POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD",
-                                 "POSTGRE_HOST", "POSTGRE_PORT") if not env.get(name)]
-    if missing:
-        raise SystemExit("the service's env file lacks " + ", ".join(missing))
-    return {"dbname": env["POSTGRE_NAME"], "user": env["POSTGRE_USER"],
-            "password": env["POSTGRE_PASSWORD"], "host": env["POSTGRE_HOST"],
-            "port": int(env["POSTGRE_PORT"]), "connect_timeout": 5}
-
-
 def is_transient(message: str) -> bool:
     lowered = message.lower()
     return any(text in lowered for text in TRANSIENT)
 
 
-def where(conn: dict) -> str:
-    return f"database {conn['dbname']} as {conn['user']} on {conn['host']}:{conn['port']}"
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="label_studio_node check-database",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--wait", type=float, default=60, help="seconds to wait for the server")
     args = parser.parse_args(argv)
-    conn = settings(os.environ)
+    try:
+        conn = connection_settings()
+    except NodeError as err:
+        print(f"check-database: {err}", file=sys.stderr)
+        return 1
     deadline = time.monotonic() + args.wait
     while True:
         try:
-            with driver.connect(**conn) as db, db.cursor() as cursor:
+            with driver.connect(**conn, connect_timeout=5) as db, db.cursor() as cursor:
                 # htx_user is created by Label Studio's first migrations.
                 cursor.execute("SELECT to_regclass('public.htx_user') IS NULL")
                 print("empty" if cursor.fetchone()[0] else "ready")
@@ -67,7 +54,3 @@ def main(argv=None) -> int:
                 print(f"PostgreSQL refused {where(conn)}: {message}", file=sys.stderr)
                 return 1
             time.sleep(1)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,1 @@
+../../../../module_utils/env_file.py

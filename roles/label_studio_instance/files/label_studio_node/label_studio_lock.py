@@ -1,0 +1,1 @@
+../../../../module_utils/label_studio_lock.py
