@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support.cache import UnsafeCacheDir, cache_dir
+from support.instance import DEFAULT_VERSION, Instance
+from support.net import free_port
+from support.paths import use_project_module_utils
 
-from support.cache import UnsafeCacheDir, cache_dir  # noqa: E402
-from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
-from support.net import free_port  # noqa: E402
+# Tests import the project's module_utils the way modules do (ansible.module_utils.X).
+use_project_module_utils()
 
 # Installing Label Studio takes ~20 s with uv and ~3 min with pip: do it once per run (and keep
 # it between runs on the same machine). World-readable and built on Debian's /usr/bin/python3

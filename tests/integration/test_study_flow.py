@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -14,8 +13,6 @@ import pytest
 
 from support.files import assert_untouched, files_state
 from support.playbook import REPO
-
-sys.path.insert(0, str(REPO / "module_utils"))
 
 EXAMPLE = REPO / "files/study"
 ANNOTATORS = [f"annotator{i}" for i in range(1, 7)]
@@ -234,7 +231,7 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
     """Peer check on format: the CSV tables export.yml wrote, read back from disk, hold what Label
     Studio's own CLI JSON_MIN export shows (where JSON_MIN can show it: no skipped annotations,
     no drafts count)."""
-    from annotation_table import controls_from_label_config, tables_from_json_min, user_emails
+    from ansible.module_utils.annotation_table import controls_from_label_config, tables_from_json_min, user_emails
     out = study.work / "exports"
     if not (out / f"{DATE}-annotations.csv").exists():  # this test run alone (-k)
         study.playbook("export.yml").assert_ok()
@@ -254,7 +251,7 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
         cli_exports.append((name, json.loads(cli_file.read_text())))
     rows, unannotated = tables_from_json_min(cli_exports, controls, emails)
 
-    from table_files import csv_cell
+    from ansible.module_utils.table_files import csv_cell
 
     # JSON_MIN has neither the text a result is on nor the region's id: compared without them.
     json_min_lacks = ("to_name", "region_id")
