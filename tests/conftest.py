@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from support.cache import UnsafeCacheDir, cache_dir
-from support.instance import DEFAULT_VERSION, Instance
+from support.instance import DEFAULT_VERSION, Instance, on_node
 from support.net import free_port
 from support.paths import use_project_module_utils
 
@@ -84,7 +84,8 @@ def server(make_instance) -> Instance:
 
 @pytest.fixture(scope="session")
 def ssh_node(tmp_path_factory):
-    """An unprivileged account on a loopback sshd: the "cluster node" of the tests."""
+    """An unprivileged account on a loopback sshd: the "cluster node" of the tests (the only one:
+    every test that needs a node uses this fixture or make_node_instance)."""
     from support.sshnode import start_node
 
     workdir = tmp_path_factory.mktemp("sshnode")
@@ -96,3 +97,22 @@ def ssh_node(tmp_path_factory):
     for sock in control.iterdir():
         subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={sock}", "x"], capture_output=True)
     node.close()
+
+
+@pytest.fixture(scope="session")
+def make_node_instance(ssh_node, env_dir, tmp_path_factory):
+    """Factory for instances on the node account (support.instance.on_node), not yet deployed:
+    make_node_instance(prefix, credentials_dir=None, **extra). Tests call inst.remove() when done;
+    whatever they left is removed at the end of the session."""
+    made: list[Instance] = []
+
+    def make(prefix: str = "test", credentials_dir: Path | None = None, **extra) -> Instance:
+        credentials = credentials_dir or tmp_path_factory.mktemp(f"node-{prefix}") / "credentials"
+        inst = on_node(ssh_node, env_dir, credentials, prefix, **extra)
+        made.append(inst)
+        return inst
+
+    yield make
+    for inst in made:
+        if not inst.removed:
+            inst.remove()

@@ -28,28 +28,22 @@ DATE = "20261127"
 
 
 @pytest.fixture(scope="module")
-def study(ssh_node, env_dir, tmp_path_factory):
+def study(make_node_instance, tmp_path_factory):
     """A SQLite study on the node account: batch0 assigned, annotations from two users."""
     work = tmp_path_factory.mktemp("migration")
-    workdir = ssh_node.run("mktemp -d /tmp/ls-migrate-XXXXXX").stdout.strip()
-    assert workdir
     shutil.copy(REPO / "files/study/assignments.xlsx", work / "assignments.xlsx")
-    inst = Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
-                    credentials_dir=work / "credentials", home=ssh_node.home,
-                    inventory=ssh_node.inventory(), extra={
-                        "label_studio_postgresql_port": free_port(),
-                        "study_annotators": [{"name": "annotator1", "email": "a1@example.org"},
-                                             "annotator2", "annotator3", "annotator4",
-                                             "annotator5", "annotator6"],
-                        "study_assignments": str(work / "assignments.xlsx"),
-                        "study_task_files_dir": str(work / "tasks"), "study_export_date": DATE})
+    inst = make_node_instance(
+        "migrate", credentials_dir=work / "credentials", label_studio_postgresql_port=free_port(),
+        study_annotators=[{"name": "annotator1", "email": "a1@example.org"},
+                          "annotator2", "annotator3", "annotator4", "annotator5", "annotator6"],
+        study_assignments=str(work / "assignments.xlsx"),
+        study_task_files_dir=str(work / "tasks"), study_export_date=DATE)
     inst.work = work
     inst.deploy().assert_ok()
     inst.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
     annotate(inst)
     yield inst
-    inst.stop()
-    ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{inst.name}")
+    inst.remove()
 
 
 def annotate(inst: Instance) -> None:

@@ -7,10 +7,16 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .net import free_port
 from .playbook import PlaybookRun, run_playbook
+
+if TYPE_CHECKING:
+    from .sshnode import SshNode
 
 DEFAULT_VERSION = "1.23.2"
 
@@ -34,6 +40,9 @@ class Instance:
     # The controller port the tests reach Label Studio on, e.g. an SSH tunnel's local end
     # (None: label_studio_port itself). url, api() and health() go through it.
     url_port: int | None = None
+    # The SSH rig's node the instance lives on (made by on_node()); remove() cleans up there.
+    node: SshNode | None = None
+    removed: bool = False
 
     @property
     def url(self) -> str:
@@ -79,6 +88,17 @@ class Instance:
     def stop(self) -> PlaybookRun:
         return self.deploy({"label_studio_state": "stopped"})
 
+    def remove(self) -> PlaybookRun:
+        """A node instance: stop it, then delete its work dir and state dir on the node. Returns
+        the stop run (the work dir goes either way)."""
+        assert self.node is not None, "remove() is for instances made by on_node()"
+        self.removed = True
+        stopped = self.stop()
+        rm = self.node.run(f"rm -rf {self.data_dir.parent} ~/.local/state/label-studio/{self.name}")
+        if rm.returncode != 0:  # e.g. another test session's rig rewrote the node's authorized_keys
+            warnings.warn(f"node cleanup failed, {self.data_dir.parent} left behind: {rm.stderr.strip()}")
+        return stopped
+
     def supervisorctl(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.env_dir / "bin/supervisorctl"), "-c",
                                str(self.state_dir / "supervisord.conf"), *args],
@@ -99,3 +119,16 @@ class Instance:
                 return b'"UP"' in resp.read()
         except (urllib.error.URLError, OSError):
             return False
+
+
+def on_node(node: SshNode, env_dir: Path, credentials_dir: Path, prefix: str = "test",
+            **extra) -> Instance:
+    """An instance on the SSH rig's unprivileged node account (not deployed yet): data dir in a
+    fresh work dir under the node's /tmp, state under the node account's home, credentials on
+    this machine (the controller), every playbook run through the node's inventory. The node's
+    server listens on 127.0.0.1 of this same machine, so url/api()/health() reach it directly."""
+    workdir = node.run(f"mktemp -d /tmp/ls-{prefix}-XXXXXX").stdout.strip()
+    assert workdir, "could not make a work dir on the node"
+    return Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
+                    credentials_dir=credentials_dir, extra=extra, home=node.home,
+                    inventory=node.inventory(), node=node)
