@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from support.cache import UnsafeCacheDir, cache_dir
-from support.instance import DEFAULT_VERSION, Instance, on_node
+from support.instance import DEFAULT_VERSION, Instance, on_node, shut_down
 from support.net import free_port
 from support.paths import use_project_module_utils
 
@@ -69,16 +69,83 @@ def make_instance(tmp_path_factory, env_dir):
         return inst
 
     yield make
-    for inst in made:
-        if inst.state_dir.exists():
-            inst.stop()
+    EARLY.wait()  # a deploy still running in the background is not shut down half-way
+    shut_down([inst for inst in made if inst.state_dir.exists()])
+
+
+# The shared `server` uses the supervisor scheduler: its deploy then writes no crontab line, so it
+# can run in the background beside the other tests' deploys. (Ansible's cron module reads, edits
+# and rewrites the account's whole crontab without a lock: two deploys writing at once could lose
+# one's line.) The cron scheduler is tested by test_deploy, test_backup and test_scheduler.
+SERVER_VARS = {"label_studio_scheduler": "supervisor"}
+
+
+class EarlyServer:
+    """The `server` deploy (~40-60 s), started in a background thread at the first test boundary
+    where the shared Label Studio environment exists, so it runs while other tests do (the
+    machine has two cores; a test run mostly waits on one process at a time). Not before the
+    environment exists: a fresh machine's first deploy builds it, and two builds must not race."""
+
+    def __init__(self):
+        self.instance: Instance | None = None
+        self.future = None
+        self.wanted: bool | None = None  # does any selected test use `server`?
+        self._pool = None
+
+    def start(self, request) -> None:
+        if self.future is not None:
+            return
+        if self.wanted is None:
+            self.wanted = any("server" in item.fixturenames for item in request.session.items)
+        if not self.wanted:
+            return
+        try:
+            if not (request.getfixturevalue("env_dir") / "bin/label-studio").exists():
+                return
+            make = request.getfixturevalue("make_instance")
+        except (Exception, pytest.fail.Exception):  # e.g. an unsafe cache: `server` reports it
+            self.wanted = False
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.instance = make(**SERVER_VARS)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-server")
+        self.future = self._pool.submit(self.instance.deploy)
+
+    def wait(self) -> None:
+        """Until a background deploy has ended (its result is the `server` fixture's to judge)."""
+        if self.future is not None:
+            self.future.exception()
+
+
+EARLY = EarlyServer()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_server_at_session_start(request):
+    EARLY.start(request)  # before the first module's fixtures deploy anything
+
+
+@pytest.fixture(autouse=True)
+def _start_server_early(request):
+    EARLY.start(request)  # on a fresh machine: once the first deploy has built the environment
+
+
+@pytest.fixture(scope="module")
+def no_background_deploy():
+    """For tests that watch the whole machine (e.g. syslog): no background deploy runs meanwhile."""
+    EARLY.wait()
 
 
 @pytest.fixture(scope="session")
 def server(make_instance) -> Instance:
     """One deployed, healthy instance shared by the module and study tests."""
-    inst = make_instance()
-    inst.deploy().assert_ok()
+    if EARLY.future is not None:
+        inst, run = EARLY.instance, EARLY.future.result()
+    else:
+        inst = make_instance(**SERVER_VARS)
+        run = inst.deploy()
+    run.assert_ok()
     return inst
 
 

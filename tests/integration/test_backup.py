@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from support.backup_script import load
+from support.instance import deploy_together
 
 pytestmark = pytest.mark.slow
 
@@ -105,10 +106,18 @@ def data_dir_fingerprint(inst) -> dict:
 
 
 @pytest.fixture(scope="module")
-def source(make_instance, tmp_path_factory):
+def deployed(make_instance, tmp_path_factory):
+    """(source, target), deployed at once."""
     backups = tmp_path_factory.mktemp("source") / "backups%daily"
-    inst = make_instance(label_studio_backup_dir=str(backups))
-    inst.deploy().assert_ok()
+    pair = make_instance(label_studio_backup_dir=str(backups)), make_instance()
+    for run in deploy_together(*pair):
+        run.assert_ok()
+    return pair
+
+
+@pytest.fixture(scope="module")
+def source(deployed):
+    inst = deployed[0]
     make_project(inst, "backup-bulk", 1500, n_preannotated=1500)
     pid, tasks = make_project(inst, "backup-small", 12)
     for task in tasks[:6]:
@@ -118,10 +127,8 @@ def source(make_instance, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def target(make_instance):
-    inst = make_instance()
-    inst.deploy().assert_ok()
-    return inst
+def target(deployed):
+    return deployed[1]
 
 
 def test_deploy_schedules_backups_and_stays_idempotent(source):

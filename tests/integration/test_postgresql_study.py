@@ -247,11 +247,22 @@ def twenty_writers(inst: Instance, title: str):
     return result, check
 
 
+@pytest.fixture(scope="module")
+def loaded(server, backed_up) -> dict:
+    """Both loads at once, {database: (result, check)}. SQLite: the suite's shared local server;
+    PostgreSQL: the migrated, restored study above. Two servers of their own; running them side
+    by side only adds contention for the machine, which a correctness check can take."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {database: pool.submit(twenty_writers, inst, f"load {database}")
+                   for database, inst in (("sqlite", server), ("postgresql", backed_up))}
+        return {database: future.result() for database, future in futures.items()}
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_twenty_writers_lose_no_acknowledged_write(database, request):
-    # SQLite: the suite's shared local server; PostgreSQL: the migrated, restored study above.
-    inst = request.getfixturevalue("server" if database == "sqlite" else "backed_up")
-    result, check = twenty_writers(inst, f"load {database}")
+def test_twenty_writers_lose_no_acknowledged_write(database, loaded):
+    result, check = loaded[database]
     # Correctness, not speed: the writers really wrote, and nothing acknowledged was lost.
     # Throughput is measured by bench/load, not asserted here.
     assert result.acknowledged, result.summary()

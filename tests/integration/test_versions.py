@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from support.files import assert_untouched, files_state
-from support.instance import DEFAULT_VERSION
+from support.instance import DEFAULT_VERSION, deploy_together
 from support.old_python import find_old_python
 from support.playbook import REPO
 
@@ -26,8 +26,7 @@ VOLATILE = {"id", "annotation_id", "task_id", "annotator_user_id", "created_at",
 
 
 def run_study(inst, work: Path) -> dict:
-    """deploy -> assign batch0 -> annotate as two accounts -> export.yml; returns the export files."""
-    inst.deploy().assert_ok()
+    """(deployed) -> assign batch0 -> annotate as two accounts -> export.yml; the export files."""
     inst.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
     projects = {p["title"]: p["id"] for p in inst.api("GET", "/api/projects/?page_size=1000")["results"]}
 
@@ -72,7 +71,7 @@ def test_old_and_default_versions_give_the_same_exports(make_instance, tmp_path_
     if OLD_PYTHON is None:
         not_tested(f"Label Studio {OLD_VERSION} on Python 3.9 runs the study (issue 9)",
                    f"no Python 3.9 interpreter on this machine ({OLD_PYTHON_HOW})")
-    runs = {}
+    made = {}
     for version, python, env_dir in ((OLD_VERSION, OLD_PYTHON, cache / f"env-{OLD_VERSION}"),
                                      (DEFAULT_VERSION, "/usr/bin/python3", None)):
         work = tmp_path_factory.mktemp(f"v{version}")
@@ -83,6 +82,11 @@ def test_old_and_default_versions_give_the_same_exports(make_instance, tmp_path_
         inst = make_instance(**extra)
         if env_dir:
             inst.env_dir = env_dir
+        made[version] = inst, work
+    for run in deploy_together(*(inst for inst, _work in made.values())):
+        run.assert_ok()
+    runs = {}
+    for version, (inst, work) in made.items():
         runs[version] = run_study(inst, work)
         assert inst.api("GET", "/api/version")["release"] == version
     old, new = runs[OLD_VERSION], runs[DEFAULT_VERSION]

@@ -4,7 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
+import tempfile
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -132,3 +135,65 @@ def on_node(node: SshNode, env_dir: Path, credentials_dir: Path, prefix: str = "
     return Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
                     credentials_dir=credentials_dir, extra=extra, home=node.home,
                     inventory=node.inventory(), node=node)
+
+
+def _crontab_without(names: set[str], crontab: str) -> str:
+    """The crontab without the lines deploy.yml's cron tasks wrote for these instances: each
+    `#Ansible: label-studio [backup ]NAME` marker and the job line after it."""
+    lines, out, skip = crontab.splitlines(keepends=True), [], False
+    for line in lines:
+        if skip:
+            skip = False
+            continue
+        marker = line.strip()
+        if marker.startswith("#Ansible: label-studio ") and marker.split()[-1] in names:
+            skip = True
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def shut_down(instances: list[Instance], limit: float = 120) -> None:
+    """The end of a test session: for local instances what `deploy.yml -e label_studio_state=stopped`
+    does (supervisord and Label Studio shut down, the port free, the instance's crontab lines gone),
+    for all of them at once instead of one playbook run each (~5 s apiece, over a minute per
+    session). Checks nothing: the stop itself is tested through the playbook (test_deploy,
+    test_backup). Cleanup that fails only warns."""
+    for inst in instances:
+        inst.supervisorctl("shutdown")
+    deadline = time.monotonic() + limit
+    for inst in instances:
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", inst.port), timeout=1).close()
+            except OSError:
+                break
+            time.sleep(0.2)
+        else:
+            warnings.warn(f"instance on port {inst.port} still listens after shutdown")
+    names = {inst.name for inst in instances}
+    listed = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    if listed.returncode == 0:
+        kept = _crontab_without(names, listed.stdout)
+        if kept != listed.stdout:
+            wrote = subprocess.run(["crontab", "-"], input=kept, capture_output=True, text=True)
+            if wrote.returncode != 0:
+                warnings.warn(f"crontab cleanup failed: {wrote.stderr.strip()}")
+
+
+LEASED_CRONTAB = Path(__file__).resolve().parent / "crontab_lease.py"
+
+
+def deploy_together(*instances: Instance) -> list[PlaybookRun]:
+    """Deploy local instances at once (the machine has two cores; a deploy mostly waits on one
+    process), with their crontab edits taken one at a time (crontab_lease.py: the real crontab,
+    behind a lease). Returns the runs in the order given; the caller judges them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with tempfile.TemporaryDirectory(prefix="ls-test-crontab-") as bin_dir:
+        (Path(bin_dir) / "crontab").symlink_to(LEASED_CRONTAB)
+        env = {"PATH": f"{bin_dir}:{os.environ['PATH']}",
+               "LS_TEST_CRONTAB_LEASE": str(Path(bin_dir) / "lease")}
+        with ThreadPoolExecutor(max_workers=len(instances)) as pool:
+            futures = [pool.submit(inst.deploy, env=env) for inst in instances]
+            return [future.result() for future in futures]
