@@ -183,3 +183,22 @@ def make_node_instance(ssh_node, env_dir, tmp_path_factory):
     for inst in made:
         if not inst.removed:
             inst.remove()
+
+
+@pytest.fixture(scope="session")
+def node_study(make_node_instance, tmp_path_factory):
+    """The example study's instance on the node account, deployed, nothing assigned yet: one
+    node deploy for test_export_ssh (assigns, annotates and exports through it) and test_tunnel
+    (needs a Label Studio on the node behind its tunnels, and changes nothing in it)."""
+    from support.paths import REPO
+
+    work = tmp_path_factory.mktemp("node-study")
+    (work / "assignments.xlsx").write_bytes((REPO / "files/study/assignments.xlsx").read_bytes())
+    inst = make_node_instance("study", credentials_dir=work / "credentials",
+                              study_assignments=str(work / "assignments.xlsx"),
+                              study_task_files_dir=str(work / "tasks"),
+                              study_export_dir=str(work / "exports"), study_export_date="20261127")
+    inst.work = work
+    inst.deploy().assert_ok()
+    yield inst
+    inst.remove().assert_ok()

@@ -18,12 +18,10 @@ from support.playbook import PlaybookRun, run_playbook
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
-def node_server(make_node_instance):
-    """Label Studio deployed over SSH on the rig's node account."""
-    inst = make_node_instance("tunnel-test")
-    inst.deploy().assert_ok()
-    yield inst
-    inst.remove().assert_ok()
+def node_server(node_study):
+    """Label Studio deployed over SSH on the rig's node account (the session's; the tunnels only
+    need it to answer /health behind them)."""
+    return node_study
 
 
 class Tunnels:
