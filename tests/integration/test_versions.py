@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from support.files import assert_untouched, files_state
-from support.instance import DEFAULT_VERSION, deploy_together
+from support.instance import DEFAULT_VERSION, at_once
 from support.old_python import find_old_python
 from support.playbook import REPO
 
@@ -26,7 +26,8 @@ VOLATILE = {"id", "annotation_id", "task_id", "annotator_user_id", "created_at",
 
 
 def run_study(inst, work: Path) -> dict:
-    """(deployed) -> assign batch0 -> annotate as two accounts -> export.yml; the export files."""
+    """deploy -> assign batch0 -> annotate as two accounts -> export.yml; returns the export files."""
+    inst.deploy().assert_ok()
     inst.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
     projects = {p["title"]: p["id"] for p in inst.api("GET", "/api/projects/?page_size=1000")["results"]}
 
@@ -83,11 +84,10 @@ def test_old_and_default_versions_give_the_same_exports(make_instance, tmp_path_
         if env_dir:
             inst.env_dir = env_dir
         made[version] = inst, work
-    for run in deploy_together(*(inst for inst, _work in made.values())):
-        run.assert_ok()
-    runs = {}
-    for version, (inst, work) in made.items():
-        runs[version] = run_study(inst, work)
+    # The two studies side by side: separate instances, separate files.
+    exports = at_once(*(lambda inst=inst, work=work: run_study(inst, work) for inst, work in made.values()))
+    runs = dict(zip(made, exports))
+    for version, (inst, _work) in made.items():
         assert inst.api("GET", "/api/version")["release"] == version
     old, new = runs[OLD_VERSION], runs[DEFAULT_VERSION]
     assert sorted(old) == sorted(new)

@@ -1,9 +1,11 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """`crontab` for the test session's PATH: the real /usr/bin/crontab, one Ansible edit at a time.
 
 Ansible's cron module reads the account's whole crontab (`crontab -l`), edits it and writes it back
-(`crontab FILE`) without a lock. Tests that deploy local instances at once (instance.py,
-deploy_together) share root's crontab: two edits interleaving would lose a line. So a caller that
+(`crontab FILE`) without a lock. Local instances deployed at once (conftest.py's background
+deploy, instance.py's at_once) share root's crontab: two edits interleaving would lose a line.
+Every local playbook run of the tests gets this `crontab` first on its PATH
+(instance.py: leased_crontab_env). A caller that
 reads takes a lease and keeps it until it writes or ends; another caller waits meanwhile. The
 caller is the nearest ancestor that is not a shell (the module's Python process; the module runs
 crontab through /bin/sh). The pytest process's own `crontab -l` checks

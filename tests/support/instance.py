@@ -1,9 +1,11 @@
 """A Label Studio instance deployed by the project's own playbook, for tests."""
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -83,6 +85,10 @@ class Instance:
     def playbook(self, playbook: str, more: dict | None = None, **kwargs) -> PlaybookRun:
         if self.inventory is not None:
             kwargs.setdefault("inventory", str(self.inventory))
+        elif kwargs.get("wrapper") is None and "PATH" not in (kwargs.get("env") or {}):
+            # Local runs may overlap (conftest's background deploy, at_once): their crontab
+            # edits take turns. A test that brings its own crontab (PATH, wrapper) runs as it is.
+            kwargs["env"] = {**leased_crontab_env(), **(kwargs.get("env") or {})}
         return run_playbook(playbook, {**self.extra_vars, **(more or {})}, **kwargs)
 
     def deploy(self, more: dict | None = None, **kwargs) -> PlaybookRun:
@@ -182,18 +188,31 @@ def shut_down(instances: list[Instance], limit: float = 120) -> None:
 
 
 LEASED_CRONTAB = Path(__file__).resolve().parent / "crontab_lease.py"
+_LEASE_ENV: dict = {}
+
+
+def leased_crontab_env() -> dict:
+    """Environment for local playbook runs: `crontab` is crontab_lease.py (the real crontab, one
+    Ansible edit at a time), one lease for the whole test process."""
+    if not _LEASE_ENV:
+        bin_dir = Path(tempfile.mkdtemp(prefix="ls-test-crontab-"))
+        (bin_dir / "crontab").symlink_to(LEASED_CRONTAB)
+        atexit.register(shutil.rmtree, bin_dir, ignore_errors=True)
+        _LEASE_ENV.update(PATH=f"{bin_dir}:{os.environ['PATH']}", LS_TEST_CRONTAB_LEASE=str(bin_dir / "lease"))
+    return dict(_LEASE_ENV)
+
+
+def at_once(*calls):
+    """Run the calls in threads at once (the machine has two cores; a deploy mostly waits on one
+    process); their results in the order given, the first exception raised. Local instances'
+    playbook runs take turns at the crontab (leased_crontab_env)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
 
 
 def deploy_together(*instances: Instance) -> list[PlaybookRun]:
-    """Deploy local instances at once (the machine has two cores; a deploy mostly waits on one
-    process), with their crontab edits taken one at a time (crontab_lease.py: the real crontab,
-    behind a lease). Returns the runs in the order given; the caller judges them."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with tempfile.TemporaryDirectory(prefix="ls-test-crontab-") as bin_dir:
-        (Path(bin_dir) / "crontab").symlink_to(LEASED_CRONTAB)
-        env = {"PATH": f"{bin_dir}:{os.environ['PATH']}",
-               "LS_TEST_CRONTAB_LEASE": str(Path(bin_dir) / "lease")}
-        with ThreadPoolExecutor(max_workers=len(instances)) as pool:
-            futures = [pool.submit(inst.deploy, env=env) for inst in instances]
-            return [future.result() for future in futures]
+    """Deploy local instances at once; the runs in the order given, for the caller to judge."""
+    return at_once(*(inst.deploy for inst in instances))
