@@ -1,18 +1,15 @@
 #!/usr/bin/python3
-"""`crontab` for the test session's PATH: the real /usr/bin/crontab, one Ansible edit at a time.
+"""`crontab` for the tests' local playbook runs: the real /usr/bin/crontab, one Ansible edit at a time.
 
-Ansible's cron module reads the account's whole crontab (`crontab -l`), edits it and writes it back
-(`crontab FILE`) without a lock. Local instances deployed at once (conftest.py's background
+Ansible's cron module reads the account's whole crontab (`crontab -l`), edits it and writes it
+back (`crontab FILE`) without a lock. Local instances deployed at once (conftest.py's background
 deploy, instance.py's at_once) share root's crontab: two edits interleaving would lose a line.
-Every local playbook run of the tests gets this `crontab` first on its PATH
-(instance.py: leased_crontab_env). A caller that
-reads takes a lease and keeps it until it writes or ends; another caller waits meanwhile. The
-caller is the nearest ancestor that is not a shell (the module's Python process; the module runs
-crontab through /bin/sh). The pytest process's own `crontab -l` checks
-(LS_TEST_CRONTAB_EXEMPT_PID) take no lease: they only read, and they would hold it for the whole run.
+So every local playbook run of the tests finds this script first on its PATH as `crontab`
+(instance.py: leased_crontab_env). A caller that reads takes a lease and keeps it until it
+writes or ends; another caller waits meanwhile. The caller is the nearest ancestor that is not a
+shell: the module's Python process (the module runs crontab through /bin/sh).
 
-Environment: LS_TEST_CRONTAB_LEASE (the lease file; without it no lease is taken),
-LS_TEST_CRONTAB_EXEMPT_PID.
+Environment: LS_TEST_CRONTAB_LEASE, the lease file (without it, no lease is taken).
 """
 from __future__ import annotations
 
@@ -87,7 +84,7 @@ def give_back(lease: str, owner: int) -> None:
 def main(args: list[str]) -> int:
     lease = os.environ.get("LS_TEST_CRONTAB_LEASE")
     owner = caller()
-    if not lease or str(owner) == os.environ.get("LS_TEST_CRONTAB_EXEMPT_PID"):
+    if not lease:
         return subprocess.call([REAL, *args])
     take(lease, owner)
     try:
