@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from support.cache import UnsafeCacheDir, cache_dir
-from support.instance import DEFAULT_VERSION, Instance, on_node, shut_down
+from support.background import Background
+from support.instance import DEFAULT_VERSION, Instance, at_once, on_node, shut_down
 from support.net import free_port
 from support.paths import use_project_module_utils
 
@@ -69,82 +70,95 @@ def make_instance(tmp_path_factory, env_dir):
         return inst
 
     yield make
-    EARLY.wait()  # a deploy still running in the background is not shut down half-way
+    BACKGROUND.close()  # a deploy still running in the background is not shut down half-way
     shut_down([inst for inst in made if inst.state_dir.exists()])
 
 
-# The shared `server` uses the supervisor scheduler: its deploy then writes no crontab line, so it
-# can run in the background beside the other tests' deploys. (Ansible's cron module reads, edits
-# and rewrites the account's whole crontab without a lock: two deploys writing at once could lose
-# one's line.) The cron scheduler is tested by test_deploy, test_backup and test_scheduler.
+# The shared `server` uses the supervisor scheduler: its deploy then writes no crontab line at
+# all, whatever runs beside it. The cron scheduler is tested by test_deploy, test_backup and
+# test_scheduler.
 SERVER_VARS = {"label_studio_scheduler": "supervisor"}
+BACKGROUND = Background()
 
 
-class EarlyServer:
-    """The `server` deploy (~40-60 s), started in a background thread at the first test boundary
-    where the shared Label Studio environment exists, so it runs while other tests do (the
-    machine has two cores; a test run mostly waits on one process at a time). Not before the
-    environment exists: a fresh machine's first deploy builds it, and two builds must not race."""
+def _modules_in_order(session) -> list:
+    seen: list = []
+    for item in session.items:
+        if item.module not in seen:
+            seen.append(item.module)
+    return seen
 
-    def __init__(self):
-        self.instance: Instance | None = None
-        self.future = None
-        self.wanted: bool | None = None  # does any selected test use `server`?
-        self._pool = None
 
-    def start(self, request) -> None:
-        if self.future is not None:
+def _deploy(instances) -> tuple:
+    """(instances, their deploy runs), deployed at once."""
+    return instances, tuple(at_once(*(inst.deploy for inst in instances)))
+
+
+def _made_ahead(module, make_instance, tmp_path_factory) -> tuple:
+    made = module.deploy_ahead(make_instance, tmp_path_factory)
+    return made if isinstance(made, tuple) else (made,)
+
+
+def _schedule(request) -> None:
+    """Start what can start now: the shared server (if a selected test uses it) and the next
+    module's deploy_ahead, once the shared environment exists."""
+    session = request.session
+    if not hasattr(session, "_ls_modules"):
+        session._ls_modules = _modules_in_order(session)
+        session._ls_wants_server = any("server" in item.fixturenames for item in session.items)
+    if not session._ls_wants_server and not any(hasattr(m, "deploy_ahead") for m in session._ls_modules):
+        return
+    try:
+        if not (request.getfixturevalue("env_dir") / "bin/label-studio").exists():
             return
-        if self.wanted is None:
-            self.wanted = any("server" in item.fixturenames for item in request.session.items)
-        if not self.wanted:
-            return
-        try:
-            if not (request.getfixturevalue("env_dir") / "bin/label-studio").exists():
-                return
-            make = request.getfixturevalue("make_instance")
-        except (Exception, pytest.fail.Exception):  # e.g. an unsafe cache: `server` reports it
-            self.wanted = False
-            return
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.instance = make(**SERVER_VARS)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-server")
-        self.future = self._pool.submit(self.instance.deploy)
-
-    def wait(self) -> None:
-        """Until a background deploy has ended (its result is the `server` fixture's to judge)."""
-        if self.future is not None:
-            self.future.exception()
+        make = request.getfixturevalue("make_instance")
+        factory = request.getfixturevalue("tmp_path_factory")
+    except (Exception, pytest.fail.Exception):  # e.g. an unsafe cache: the tests report it
+        return
+    if session._ls_wants_server and not BACKGROUND.started("server"):
+        made = (make(**SERVER_VARS),)
+        BACKGROUND.submit("server", lambda: _deploy(made))
+    modules = session._ls_modules
+    if request.module in modules:
+        position = modules.index(request.module)
+        for module in modules[position + 1:position + 2]:
+            if hasattr(module, "deploy_ahead") and not BACKGROUND.started(module.__name__):
+                made = _made_ahead(module, make, factory)
+                BACKGROUND.submit(module.__name__, lambda made=made: _deploy(made))
 
 
-EARLY = EarlyServer()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _start_server_at_session_start(request):
-    EARLY.start(request)  # before the first module's fixtures deploy anything
+@pytest.fixture(scope="module", autouse=True)
+def _start_ahead_at_module_start(request):
+    # Before the module's own fixtures; not in a module whose tests watch the whole machine.
+    if not any("no_background_deploy" in item.fixturenames for item in request.session.items
+               if item.module is request.module):
+        _schedule(request)
 
 
 @pytest.fixture(autouse=True)
-def _start_server_early(request):
-    EARLY.start(request)  # on a fresh machine: once the first deploy has built the environment
+def _start_ahead_at_each_test(request):
+    _schedule(request)  # e.g. on a fresh machine, once the first deploy has built the environment
 
 
 @pytest.fixture(scope="module")
 def no_background_deploy():
     """For tests that watch the whole machine (e.g. syslog): no background deploy runs meanwhile."""
-    EARLY.wait()
+    BACKGROUND.wait()
+
+
+@pytest.fixture(scope="module")
+def deployed_ahead(request, make_instance, tmp_path_factory) -> tuple:
+    """The module's deploy_ahead instances and their deploy runs (for the module to judge),
+    started in the background while the module before ran, or deployed now."""
+    module = request.module
+    return BACKGROUND.result(module.__name__,
+                             lambda: _deploy(_made_ahead(module, make_instance, tmp_path_factory)))
 
 
 @pytest.fixture(scope="session")
 def server(make_instance) -> Instance:
     """One deployed, healthy instance shared by the module and study tests."""
-    if EARLY.future is not None:
-        inst, run = EARLY.instance, EARLY.future.result()
-    else:
-        inst = make_instance(**SERVER_VARS)
-        run = inst.deploy()
+    (inst,), (run,) = BACKGROUND.result("server", lambda: _deploy((make_instance(**SERVER_VARS),)))
     run.assert_ok()
     return inst
 

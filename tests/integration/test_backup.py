@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 from support.backup_script import load
-from support.instance import deploy_together
 
 pytestmark = pytest.mark.slow
 
@@ -105,12 +104,17 @@ def data_dir_fingerprint(inst) -> dict:
             "siblings": sorted(p.name for p in inst.data_dir.parent.iterdir())}
 
 
-@pytest.fixture(scope="module")
-def deployed(make_instance, tmp_path_factory):
-    """(source, target), deployed at once."""
+def deploy_ahead(make_instance, tmp_path_factory):
+    """source and target, not deployed yet: conftest.py deploys them (deployed_ahead)."""
     backups = tmp_path_factory.mktemp("source") / "backups%daily"
-    pair = make_instance(label_studio_backup_dir=str(backups)), make_instance()
-    for run in deploy_together(*pair):
+    return make_instance(label_studio_backup_dir=str(backups)), make_instance()
+
+
+@pytest.fixture(scope="module")
+def deployed(deployed_ahead):
+    """(source, target), deployed at once (in the background while the module before ran)."""
+    pair, runs = deployed_ahead
+    for run in runs:
         run.assert_ok()
     return pair
 

@@ -21,17 +21,23 @@ DATE = "20261127"
 FORMULA = '=HYPERLINK("http://example.org/?leak","wrong laterality")'
 
 
-@pytest.fixture(scope="module")
-def study(make_instance, tmp_path_factory):
-    """A fresh instance deployed with the example study (six annotator projects)."""
+def deploy_ahead(make_instance, tmp_path_factory):
+    """The instance, not deployed yet: conftest.py deploys it (deployed_ahead)."""
     work = tmp_path_factory.mktemp("study")
     shutil.copy(EXAMPLE / "assignments.xlsx", work / "assignments.xlsx")
     inst = make_instance(study_assignments=str(work / "assignments.xlsx"),
                          study_task_files_dir=str(work / "tasks"),
                          study_export_dir=str(work / "exports"),
                          study_export_date=DATE, study_api_wait_seconds=3)
-    inst.deploy().assert_ok()
     inst.work = work
+    return inst
+
+
+@pytest.fixture(scope="module")
+def study(deployed_ahead):
+    """A fresh instance deployed with the example study (six annotator projects)."""
+    (inst,), (run,) = deployed_ahead
+    run.assert_ok()
     return inst
 
 
