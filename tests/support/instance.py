@@ -208,6 +208,8 @@ def at_once(*calls):
     playbook runs take turns at the crontab (leased_crontab_env)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    if not calls:
+        return []
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = [pool.submit(call) for call in calls]
         return [future.result() for future in futures]
