@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from support.cache import UnsafeCacheDir, cache_dir
-from support.background import Background
-from support.instance import DEFAULT_VERSION, Instance, at_once, on_node, shut_down
+from support.background import Background, at_once
+from support.instance import DEFAULT_VERSION, Instance, on_node, shut_down
 from support.net import free_port
 from support.paths import use_project_module_utils
 

@@ -11,7 +11,8 @@ import pytest
 
 from support.cache import cache_dir
 from support.files import assert_untouched, files_state
-from support.instance import DEFAULT_VERSION, at_once
+from support.background import at_once
+from support.instance import DEFAULT_VERSION
 from support.old_python import find_old_python
 from support.playbook import REPO
 

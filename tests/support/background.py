@@ -6,7 +6,7 @@ conftest.py schedules the shared `server` and the next test module's deploy_ahea
 shared Label Studio environment exists: a fresh machine's first deploy builds it, and two builds
 must not race. A module whose tests watch the whole machine (the `no_background_deploy` fixture)
 gets no background deploy during its module fixtures. Local playbook runs edit the crontab one at
-a time (instance.py: leased_crontab_env)."""
+a time (crontab.py: leased_crontab_env)."""
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,3 +43,14 @@ class Background:
         for future in list(self._jobs.values()):
             future.cancel()
         self._pool.shutdown(wait=True)
+
+
+def at_once(*calls):
+    """Run the calls in threads at once (the machine has two cores; a deploy mostly waits on one
+    process); their results in the order given, the first exception raised. Local instances'
+    playbook runs take turns at the crontab (crontab.py)."""
+    if not calls:
+        return []
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]

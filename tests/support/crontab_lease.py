@@ -3,9 +3,9 @@
 
 Ansible's cron module reads the account's whole crontab (`crontab -l`), edits it and writes it
 back (`crontab FILE`) without a lock. Local instances deployed at once (conftest.py's background
-deploy, instance.py's at_once) share root's crontab: two edits interleaving would lose a line.
+deploy, background.py's at_once) share root's crontab: two edits interleaving would lose a line.
 So every local playbook run of the tests finds this script first on its PATH as `crontab`
-(instance.py: leased_crontab_env). A caller that reads takes a lease and keeps it until it
+(crontab.py: leased_crontab_env). A caller that reads takes a lease and keeps it until it
 writes or ends; another caller waits meanwhile. The caller is the nearest ancestor that is not a
 shell: the module's Python process (the module runs crontab through /bin/sh).
 

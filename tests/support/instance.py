@@ -1,14 +1,11 @@
 """A Label Studio instance deployed by the project's own playbook, for tests."""
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .crontab import crontab_without, leased_crontab_env
 from .net import free_port
 from .playbook import PlaybookRun, run_playbook
 
@@ -143,22 +141,6 @@ def on_node(node: SshNode, env_dir: Path, credentials_dir: Path, prefix: str = "
                     inventory=node.inventory(), node=node)
 
 
-def _crontab_without(names: set[str], crontab: str) -> str:
-    """The crontab without the lines deploy.yml's cron tasks wrote for these instances: each
-    `#Ansible: label-studio [backup ]NAME` marker and the job line after it."""
-    lines, out, skip = crontab.splitlines(keepends=True), [], False
-    for line in lines:
-        if skip:
-            skip = False
-            continue
-        marker = line.strip()
-        if marker.startswith("#Ansible: label-studio ") and marker.split()[-1] in names:
-            skip = True
-            continue
-        out.append(line)
-    return "".join(out)
-
-
 def shut_down(instances: list[Instance], limit: float = 120) -> None:
     """The end of a test session: for local instances what `deploy.yml -e label_studio_state=stopped`
     does (supervisord and Label Studio shut down, the port free, the instance's crontab lines gone),
@@ -180,41 +162,8 @@ def shut_down(instances: list[Instance], limit: float = 120) -> None:
     names = {inst.name for inst in instances}
     listed = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
     if listed.returncode == 0:
-        kept = _crontab_without(names, listed.stdout)
+        kept = crontab_without(names, listed.stdout)
         if kept != listed.stdout:
             wrote = subprocess.run(["crontab", "-"], input=kept, capture_output=True, text=True)
             if wrote.returncode != 0:
                 warnings.warn(f"crontab cleanup failed: {wrote.stderr.strip()}")
-
-
-LEASED_CRONTAB = Path(__file__).resolve().parent / "crontab_lease.py"
-_LEASE_ENV: dict = {}
-
-
-def leased_crontab_env() -> dict:
-    """Environment for local playbook runs: `crontab` is crontab_lease.py (the real crontab, one
-    Ansible edit at a time), one lease for the whole test process."""
-    if not _LEASE_ENV:
-        bin_dir = Path(tempfile.mkdtemp(prefix="ls-test-crontab-"))
-        (bin_dir / "crontab").symlink_to(LEASED_CRONTAB)
-        atexit.register(shutil.rmtree, bin_dir, ignore_errors=True)
-        _LEASE_ENV.update(PATH=f"{bin_dir}:{os.environ['PATH']}", LS_TEST_CRONTAB_LEASE=str(bin_dir / "lease"))
-    return dict(_LEASE_ENV)
-
-
-def at_once(*calls):
-    """Run the calls in threads at once (the machine has two cores; a deploy mostly waits on one
-    process); their results in the order given, the first exception raised. Local instances'
-    playbook runs take turns at the crontab (leased_crontab_env)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    if not calls:
-        return []
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = [pool.submit(call) for call in calls]
-        return [future.result() for future in futures]
-
-
-def deploy_together(*instances: Instance) -> list[PlaybookRun]:
-    """Deploy local instances at once; the runs in the order given, for the caller to judge."""
-    return at_once(*(inst.deploy for inst in instances))

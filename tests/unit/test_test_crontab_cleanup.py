@@ -1,6 +1,6 @@
-"""The session's cleanup (support/instance.py) drops exactly the cron lines deploy.yml wrote for
-the instances it shuts down, and nothing of anyone else's."""
-from support.instance import _crontab_without
+"""The session's cleanup (support/crontab.py, for support/instance.py's shut_down) drops exactly
+the cron lines deploy.yml wrote for the instances it shuts down, and nothing of anyone else's."""
+from support.crontab import crontab_without
 
 CRONTAB = """MAILTO=""
 #Ansible: label-studio ls-aaaaaaaaaa
@@ -15,7 +15,7 @@ CRONTAB = """MAILTO=""
 
 
 def test_only_the_named_instances_lines_go():
-    kept = _crontab_without({"ls-aaaaaaaaaa"}, CRONTAB)
+    kept = crontab_without({"ls-aaaaaaaaaa"}, CRONTAB)
     assert kept == """MAILTO=""
 #Ansible: label-studio ls-bbbbbbbbbb
 @reboot /root/.local/state/label-studio/ls-bbbbbbbbbb/start-supervisord
@@ -25,5 +25,5 @@ def test_only_the_named_instances_lines_go():
 
 
 def test_nothing_named_nothing_changes():
-    assert _crontab_without({"ls-cccccccccc"}, CRONTAB) == CRONTAB
-    assert _crontab_without(set(), "") == ""
+    assert crontab_without({"ls-cccccccccc"}, CRONTAB) == CRONTAB
+    assert crontab_without(set(), "") == ""
