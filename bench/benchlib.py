@@ -16,8 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+# The bench scripts' one import-path setup: tests/support (as pytest.ini's `pythonpath = tests` gives
+# the tests), and the project's module_utils as ansible.module_utils.X, as the modules import them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from support.paths import REPO, use_project_module_utils  # noqa: E402
+
+use_project_module_utils()
 
 from support.cache import cache_dir  # noqa: E402
 from support.instance import DEFAULT_VERSION, Instance  # noqa: E402

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support.cache import UnsafeCacheDir, cache_dir
+from support.background import Background, at_once
+from support.instance import DEFAULT_VERSION, Instance, on_node, shut_down
+from support.net import free_port
+from support.paths import use_project_module_utils
 
-from support.cache import UnsafeCacheDir, cache_dir  # noqa: E402
-from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
-from support.net import free_port  # noqa: E402
+# Tests import the project's module_utils the way modules do (ansible.module_utils.X).
+use_project_module_utils()
 
 # Installing Label Studio takes ~20 s with uv and ~3 min with pip: do it once per run (and keep
 # it between runs on the same machine). World-readable and built on Debian's /usr/bin/python3
@@ -68,22 +70,106 @@ def make_instance(tmp_path_factory, env_dir):
         return inst
 
     yield make
-    for inst in made:
-        if inst.state_dir.exists():
-            inst.stop()
+    BACKGROUND.close()  # a deploy still running in the background is not shut down half-way
+    shut_down([inst for inst in made if inst.state_dir.exists()])
+
+
+# The shared `server` uses the supervisor scheduler: its deploy then writes no crontab line at
+# all, whatever runs beside it. The cron scheduler is tested by test_deploy, test_backup and
+# test_scheduler.
+SERVER_VARS = {"label_studio_scheduler": "supervisor"}
+BACKGROUND = Background()
+
+
+def _modules_in_order(session) -> list:
+    seen: list = []
+    for item in session.items:
+        if item.module not in seen:
+            seen.append(item.module)
+    return seen
+
+
+def _deploy(instances) -> tuple:
+    """(instances, their deploy runs), deployed at once."""
+    return instances, tuple(at_once(*(inst.deploy for inst in instances)))
+
+
+def _made_ahead(module, make_instance, tmp_path_factory) -> tuple:
+    made = module.deploy_ahead(make_instance, tmp_path_factory)
+    return made if isinstance(made, tuple) else (made,)
+
+
+def _schedule(request) -> None:
+    """Start what can start now: the shared server (if a selected test uses it) and the next
+    module's deploy_ahead, once the shared environment exists."""
+    session = request.session
+    if not hasattr(session, "_ls_modules"):
+        session._ls_modules = _modules_in_order(session)
+        session._ls_wants_server = any("server" in item.fixturenames for item in session.items)
+    if not session._ls_wants_server and not any(hasattr(m, "deploy_ahead") for m in session._ls_modules):
+        return
+    try:
+        if not (request.getfixturevalue("env_dir") / "bin/label-studio").exists():
+            return
+        make = request.getfixturevalue("make_instance")
+        factory = request.getfixturevalue("tmp_path_factory")
+    except (Exception, pytest.fail.Exception):  # e.g. an unsafe cache: the tests report it
+        return
+    if session._ls_wants_server and not BACKGROUND.started("server"):
+        made = (make(**SERVER_VARS),)
+        BACKGROUND.submit("server", lambda: _deploy(made))
+    modules = session._ls_modules
+    if request.module in modules:
+        position = modules.index(request.module)
+        for module in modules[position + 1:position + 2]:
+            if hasattr(module, "deploy_ahead") and not BACKGROUND.started(module.__name__):
+                try:
+                    made = _made_ahead(module, make, factory)
+                except Exception:  # raised again, in that module's own tests (deployed_ahead)
+                    continue
+                BACKGROUND.submit(module.__name__, lambda made=made: _deploy(made))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_ahead_at_module_start(request):
+    # Before the module's own fixtures; not in a module whose tests watch the whole machine.
+    if not any("no_background_deploy" in item.fixturenames for item in request.session.items
+               if item.module is request.module):
+        _schedule(request)
+
+
+@pytest.fixture(autouse=True)
+def _start_ahead_at_each_test(request):
+    _schedule(request)  # e.g. on a fresh machine, once the first deploy has built the environment
+
+
+@pytest.fixture(scope="module")
+def no_background_deploy():
+    """For tests that watch the whole machine (e.g. syslog): no background deploy runs meanwhile."""
+    BACKGROUND.wait()
+
+
+@pytest.fixture(scope="module")
+def deployed_ahead(request, make_instance, tmp_path_factory) -> tuple:
+    """The module's deploy_ahead instances and their deploy runs (for the module to judge),
+    started in the background while the module before ran, or deployed now."""
+    module = request.module
+    return BACKGROUND.result(module.__name__,
+                             lambda: _deploy(_made_ahead(module, make_instance, tmp_path_factory)))
 
 
 @pytest.fixture(scope="session")
 def server(make_instance) -> Instance:
     """One deployed, healthy instance shared by the module and study tests."""
-    inst = make_instance()
-    inst.deploy().assert_ok()
+    (inst,), (run,) = BACKGROUND.result("server", lambda: _deploy((make_instance(**SERVER_VARS),)))
+    run.assert_ok()
     return inst
 
 
 @pytest.fixture(scope="session")
 def ssh_node(tmp_path_factory):
-    """An unprivileged account on a loopback sshd: the "cluster node" of the tests."""
+    """An unprivileged account on a loopback sshd: the "cluster node" of the tests (the only one:
+    every test that needs a node uses this fixture or make_node_instance)."""
     from support.sshnode import start_node
 
     workdir = tmp_path_factory.mktemp("sshnode")
@@ -95,3 +181,41 @@ def ssh_node(tmp_path_factory):
     for sock in control.iterdir():
         subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={sock}", "x"], capture_output=True)
     node.close()
+
+
+@pytest.fixture(scope="session")
+def make_node_instance(ssh_node, env_dir, tmp_path_factory):
+    """Factory for instances on the node account (support.instance.on_node), not yet deployed:
+    make_node_instance(prefix, credentials_dir=None, **extra). Tests call inst.remove() when done;
+    whatever they left is removed at the end of the session."""
+    made: list[Instance] = []
+
+    def make(prefix: str = "test", credentials_dir: Path | None = None, **extra) -> Instance:
+        credentials = credentials_dir or tmp_path_factory.mktemp(f"node-{prefix}") / "credentials"
+        inst = on_node(ssh_node, env_dir, credentials, prefix, **extra)
+        made.append(inst)
+        return inst
+
+    yield make
+    for inst in made:
+        if not inst.removed:
+            inst.remove()
+
+
+@pytest.fixture(scope="session")
+def node_study(make_node_instance, tmp_path_factory):
+    """The example study's instance on the node account, deployed, nothing assigned yet: one
+    node deploy for test_export_ssh (assigns, annotates and exports through it) and test_tunnel
+    (needs a Label Studio on the node behind its tunnels, and changes nothing in it)."""
+    from support.paths import REPO
+
+    work = tmp_path_factory.mktemp("node-study")
+    (work / "assignments.xlsx").write_bytes((REPO / "files/study/assignments.xlsx").read_bytes())
+    inst = make_node_instance("study", credentials_dir=work / "credentials",
+                              study_assignments=str(work / "assignments.xlsx"),
+                              study_task_files_dir=str(work / "tasks"),
+                              study_export_dir=str(work / "exports"), study_export_date="20261127")
+    inst.work = work
+    inst.deploy().assert_ok()
+    yield inst
+    inst.remove().assert_ok()

@@ -104,11 +104,24 @@ def data_dir_fingerprint(inst) -> dict:
             "siblings": sorted(p.name for p in inst.data_dir.parent.iterdir())}
 
 
-@pytest.fixture(scope="module")
-def source(make_instance, tmp_path_factory):
+def deploy_ahead(make_instance, tmp_path_factory):
+    """source and target, not deployed yet: conftest.py deploys them (deployed_ahead)."""
     backups = tmp_path_factory.mktemp("source") / "backups%daily"
-    inst = make_instance(label_studio_backup_dir=str(backups))
-    inst.deploy().assert_ok()
+    return make_instance(label_studio_backup_dir=str(backups)), make_instance()
+
+
+@pytest.fixture(scope="module")
+def deployed(deployed_ahead):
+    """(source, target), deployed at once (in the background while the module before ran)."""
+    pair, runs = deployed_ahead
+    for run in runs:
+        run.assert_ok()
+    return pair
+
+
+@pytest.fixture(scope="module")
+def source(deployed):
+    inst = deployed[0]
     make_project(inst, "backup-bulk", 1500, n_preannotated=1500)
     pid, tasks = make_project(inst, "backup-small", 12)
     for task in tasks[:6]:
@@ -118,10 +131,8 @@ def source(make_instance, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def target(make_instance):
-    inst = make_instance()
-    inst.deploy().assert_ok()
-    return inst
+def target(deployed):
+    return deployed[1]
 
 
 def test_deploy_schedules_backups_and_stays_idempotent(source):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -97,16 +96,13 @@ def batch0_sheet(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def study(ssh_node, env_dir, tmp_path_factory):
+def study(make_node_instance, tmp_path_factory):
     """Deployed on the rig's node over SSH with annotator1's account, batch0 assigned, and an SSH
     tunnel from this machine (the annotator's laptop) open to it: `study.url` is the tunnel's local
     end, as an annotator's browser has it, so the pages and the tests' API calls go through ssh."""
     work = tmp_path_factory.mktemp("browser-study")
-    workdir = ssh_node.run("mktemp -d /tmp/ls-browser-XXXXXX").stdout.strip()
-    assert workdir, "could not make a work dir on the node"
-    inst = Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
-                    credentials_dir=work / "credentials", extra={"study_annotators": ANNOTATORS},
-                    inventory=ssh_node.inventory())
+    inst = make_node_instance("browser", credentials_dir=work / "credentials",
+                              study_annotators=ANNOTATORS)
     local_port = free_port()
     while local_port == inst.port:
         local_port = free_port()
@@ -125,10 +121,7 @@ def study(ssh_node, env_dir, tmp_path_factory):
         yield inst
     finally:
         run_tunnel(inst, tunnel, "absent")
-        inst.stop()
-        rm = ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{inst.name}")
-        if rm.returncode != 0:  # e.g. another test session's rig rewrote the node's authorized_keys
-            warnings.warn(f"node cleanup failed, {workdir} left behind: {rm.stderr.strip()}")
+        inst.remove()
 
 
 def run_tunnel(inst: Instance, tunnel: dict, state: str):

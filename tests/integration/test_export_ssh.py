@@ -4,59 +4,41 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 
 import pytest
 
 from support.files import assert_untouched, files_state
-from support.instance import Instance, instance_name
-from support.net import free_port
-from support.playbook import REPO, run_playbook
+from support.instance import instance_name
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
-DATE = "20261127"
 
 
-def test_export_over_ssh_brings_files_home(ssh_node, env_dir, tmp_path):
-    workdir = ssh_node.run("mktemp -d /tmp/ls-export-ssh-XXXXXX").stdout.strip()
-    assert workdir
-    shutil.copy(REPO / "files/study/assignments.xlsx", tmp_path / "assignments.xlsx")
-    variables = {"label_studio_env_dir": str(env_dir), "label_studio_python": "/usr/bin/python3",
-                 "label_studio_data_dir": f"{workdir}/data", "label_studio_port": free_port(),
-                 "label_studio_credentials_dir": str(tmp_path / "credentials"),
-                 "study_assignments": str(tmp_path / "assignments.xlsx"),
-                 "study_task_files_dir": str(tmp_path / "tasks"),
-                 "study_export_dir": str(tmp_path / "exports"), "study_export_date": DATE}
-    inventory = str(ssh_node.inventory())
+def test_export_over_ssh_brings_files_home(node_study, ssh_node):
     # The node's server listens on 127.0.0.1 of this same machine: the test can check it directly.
-    node = Instance(data_dir=tmp_path / "unused", port=variables["label_studio_port"], env_dir=env_dir,
-                    credentials_dir=tmp_path / "credentials")
-    try:
-        run_playbook("deploy.yml", variables, inventory=inventory).assert_ok()
-        run_playbook("playbooks/assign.yml", {**variables, "batch": "batch0"}, inventory=inventory).assert_ok()
-        projects = {p["title"]: p["id"] for p in node.api("GET", "/api/projects/?page_size=1000")["results"]}
-        pid = projects["RRS: annotator4"]
-        task = node.api("GET", f"/api/tasks/?project={pid}&page_size=100&fields=task_only&include=id,data")["tasks"][0]
-        node.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": [
-            {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["7"]}}]})
+    # It is the session's node_study (deployed, nothing assigned); test_tunnel reuses it.
+    node = node_study
+    date = node.extra["study_export_date"]
+    node.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
+    projects = {p["title"]: p["id"] for p in node.api("GET", "/api/projects/?page_size=1000")["results"]}
+    pid = projects["RRS: annotator4"]
+    task = node.api("GET", f"/api/tasks/?project={pid}&page_size=100&fields=task_only&include=id,data")["tasks"][0]
+    node.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": [
+        {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["7"]}}]})
 
-        run_playbook("export.yml", variables, inventory=inventory).assert_ok()
-        out = tmp_path / "exports"
-        ours = json.loads((out / f"{DATE}-annotator4.json").read_text())
-        assert ours == node.api("GET", f"/api/projects/{pid}/export?exportType=JSON_MIN")
-        with open(out / f"{DATE}-annotations.csv", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        assert [(r["study_id"], r["annotator"], r["control"], r["value"]) for r in rows] == [
-            (str(task["data"]["study_id"]), "annotator4", "duration-minutes", "7")]
-        assert (out / f"{DATE}-unannotated.csv").exists()
-        # Temporary full exports removed on both sides; what stays is 0600 (issue 13, item 8).
-        state = f"~/.local/state/label-studio/{instance_name(variables['label_studio_data_dir'])}"
-        assert ssh_node.run(f"test -e {state}/exports && echo left || echo gone").stdout.strip() == "gone"
-        assert not [p for p in (out / ".incoming").rglob("*") if p.is_file()]
-        assert {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {"0o600"}
-        exported = files_state(out)
-        run_playbook("export.yml", variables, inventory=inventory).assert_unchanged()
-        assert_untouched(exported, out)  # not only changed=0: every file's bytes and mtime
-    finally:
-        run_playbook("deploy.yml", {**variables, "label_studio_state": "stopped"}, inventory=inventory)
-        ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{instance_name(variables['label_studio_data_dir'])}")
+    node.playbook("export.yml").assert_ok()
+    out = node.work / "exports"
+    ours = json.loads((out / f"{date}-annotator4.json").read_text())
+    assert ours == node.api("GET", f"/api/projects/{pid}/export?exportType=JSON_MIN")
+    with open(out / f"{date}-annotations.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["study_id"], r["annotator"], r["control"], r["value"]) for r in rows] == [
+        (str(task["data"]["study_id"]), "annotator4", "duration-minutes", "7")]
+    assert (out / f"{date}-unannotated.csv").exists()
+    # Temporary full exports removed on both sides; what stays is 0600 (issue 13, item 8).
+    state = f"~/.local/state/label-studio/{instance_name(str(node.data_dir))}"
+    assert ssh_node.run(f"test -e {state}/exports && echo left || echo gone").stdout.strip() == "gone"
+    assert not [p for p in (out / ".incoming").rglob("*") if p.is_file()]
+    assert {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {"0o600"}
+    exported = files_state(out)
+    node.playbook("export.yml").assert_unchanged()
+    assert_untouched(exported, out)  # not only changed=0: every file's bytes and mtime

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from support.instance import Instance
 from support.net import free_port, listening_addresses, tcp_listening_ports_of
 from support.postgres import BIN, CLEARTEXT_USER, node_sql, start_server
 from support.processes import watch_cmdlines
@@ -16,31 +15,18 @@ from support.processes import watch_cmdlines
 pytestmark = [pytest.mark.ssh, pytest.mark.slow, pytest.mark.postgresql]
 
 
-def node_instance(ssh_node, env_dir, tmp_path_factory, **extra) -> Instance:
-    """An instance on the SSH rig's unprivileged account (PostgreSQL refuses to run as root)."""
-    workdir = ssh_node.run("mktemp -d /tmp/ls-pg-XXXXXX").stdout.strip()
-    assert workdir, "could not make a work dir on the node"
-    return Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
-                    credentials_dir=tmp_path_factory.mktemp("pg-credentials"), extra=extra,
-                    home=ssh_node.home, inventory=ssh_node.inventory())
-
-
-def remove_node_instance(ssh_node, inst: Instance) -> None:
-    inst.stop()
-    ssh_node.run(f"rm -rf {inst.data_dir.parent} ~/.local/state/label-studio/{inst.name}")
-
-
 @pytest.fixture(scope="module")
-def own(ssh_node, env_dir, tmp_path_factory):
-    inst = node_instance(ssh_node, env_dir, tmp_path_factory, label_studio_database="postgresql",
-                         label_studio_postgresql_port=free_port())
+def own(make_node_instance):
+    # On the SSH rig's unprivileged account: PostgreSQL refuses to run as root.
+    inst = make_node_instance("pg", label_studio_database="postgresql",
+                              label_studio_postgresql_port=free_port())
     with watch_cmdlines() as seen:
         inst.first_run = inst.deploy()
     inst.first_run.assert_ok()
     inst.password = (inst.credentials_dir / "postgresql_password").read_text().strip()
     inst.argv_hits = [cmd for cmd in seen if inst.password.encode() in cmd]
     yield inst
-    remove_node_instance(ssh_node, inst)
+    inst.remove()
 
 
 def test_own_cluster_serves_label_studio(own, ssh_node):

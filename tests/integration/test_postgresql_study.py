@@ -28,28 +28,22 @@ DATE = "20261127"
 
 
 @pytest.fixture(scope="module")
-def study(ssh_node, env_dir, tmp_path_factory):
+def study(make_node_instance, tmp_path_factory):
     """A SQLite study on the node account: batch0 assigned, annotations from two users."""
     work = tmp_path_factory.mktemp("migration")
-    workdir = ssh_node.run("mktemp -d /tmp/ls-migrate-XXXXXX").stdout.strip()
-    assert workdir
     shutil.copy(REPO / "files/study/assignments.xlsx", work / "assignments.xlsx")
-    inst = Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
-                    credentials_dir=work / "credentials", home=ssh_node.home,
-                    inventory=ssh_node.inventory(), extra={
-                        "label_studio_postgresql_port": free_port(),
-                        "study_annotators": [{"name": "annotator1", "email": "a1@example.org"},
-                                             "annotator2", "annotator3", "annotator4",
-                                             "annotator5", "annotator6"],
-                        "study_assignments": str(work / "assignments.xlsx"),
-                        "study_task_files_dir": str(work / "tasks"), "study_export_date": DATE})
+    inst = make_node_instance(
+        "migrate", credentials_dir=work / "credentials", label_studio_postgresql_port=free_port(),
+        study_annotators=[{"name": "annotator1", "email": "a1@example.org"},
+                          "annotator2", "annotator3", "annotator4", "annotator5", "annotator6"],
+        study_assignments=str(work / "assignments.xlsx"),
+        study_task_files_dir=str(work / "tasks"), study_export_date=DATE)
     inst.work = work
     inst.deploy().assert_ok()
     inst.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
     annotate(inst)
     yield inst
-    inst.stop()
-    ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{inst.name}")
+    inst.remove()
 
 
 def annotate(inst: Instance) -> None:
@@ -253,11 +247,22 @@ def twenty_writers(inst: Instance, title: str):
     return result, check
 
 
+@pytest.fixture(scope="module")
+def loaded(server, backed_up) -> dict:
+    """Both loads at once, {database: (result, check)}. SQLite: the suite's shared local server;
+    PostgreSQL: the migrated, restored study above. Two servers of their own; running them side
+    by side only adds contention for the machine, which a correctness check can take."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {database: pool.submit(twenty_writers, inst, f"load {database}")
+                   for database, inst in (("sqlite", server), ("postgresql", backed_up))}
+        return {database: future.result() for database, future in futures.items()}
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_twenty_writers_lose_no_acknowledged_write(database, request):
-    # SQLite: the suite's shared local server; PostgreSQL: the migrated, restored study above.
-    inst = request.getfixturevalue("server" if database == "sqlite" else "backed_up")
-    result, check = twenty_writers(inst, f"load {database}")
+def test_twenty_writers_lose_no_acknowledged_write(database, loaded):
+    result, check = loaded[database]
     # Correctness, not speed: the writers really wrote, and nothing acknowledged was lost.
     # Throughput is measured by bench/load, not asserted here.
     assert result.acknowledged, result.summary()

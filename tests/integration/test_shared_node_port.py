@@ -43,15 +43,20 @@ def refusal(text: str, port: int) -> None:
     assert f"port {port} is held by uid {uid} (ls-study-other)" in text, text[-3000:]
 
 
-@pytest.fixture(scope="module")
-def stopped(make_instance, tmp_path_factory):
-    """A deployed study, then stopped: its port is free for anyone."""
+def deploy_ahead(make_instance, tmp_path_factory):
+    """The instance, not deployed yet: conftest.py deploys it (deployed_ahead)."""
     work = tmp_path_factory.mktemp("impostor")
     shutil.copy(EXAMPLE / "assignments.xlsx", work / "assignments.xlsx")
-    inst = make_instance(study_assignments=str(work / "assignments.xlsx"),
+    return make_instance(study_assignments=str(work / "assignments.xlsx"),
                          study_task_files_dir=str(work / "tasks"), study_export_dir=str(work / "exports"),
                          study_api_wait_seconds=3)
-    inst.deploy().assert_ok()
+
+
+@pytest.fixture(scope="module")
+def stopped(deployed_ahead):
+    """A deployed study, then stopped: its port is free for anyone."""
+    (inst,), (run,) = deployed_ahead
+    run.assert_ok()
     inst.stop().assert_ok()
     return inst
 

@@ -58,7 +58,7 @@ def secrets(credentials_dir) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def logged(make_instance, tmp_path_factory):
+def logged(make_instance, tmp_path_factory, no_background_deploy):
     """Deploy, assign, export and backup at -vvv with a /dev/log listener; (syslog, output, inst)."""
     work = tmp_path_factory.mktemp("syslog")
     shutil.copy(EXAMPLE / "assignments.xlsx", work / "assignments.xlsx")

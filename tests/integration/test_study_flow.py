@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -16,8 +15,6 @@ import pytest
 from support.files import assert_untouched, files_state
 from support.playbook import REPO
 
-sys.path.insert(0, str(REPO / "module_utils"))
-
 EXAMPLE = REPO / "files/study"
 ANNOTATORS = [f"annotator{i}" for i in range(1, 7)]
 DATE = "20261127"
@@ -25,17 +22,23 @@ DATE = "20261127"
 FORMULA = '=HYPERLINK("http://example.org/?leak","wrong laterality")'
 
 
-@pytest.fixture(scope="module")
-def study(make_instance, tmp_path_factory):
-    """A fresh instance deployed with the example study (six annotator projects)."""
+def deploy_ahead(make_instance, tmp_path_factory):
+    """The instance, not deployed yet: conftest.py deploys it (deployed_ahead)."""
     work = tmp_path_factory.mktemp("study")
     shutil.copy(EXAMPLE / "assignments.xlsx", work / "assignments.xlsx")
     inst = make_instance(study_assignments=str(work / "assignments.xlsx"),
                          study_task_files_dir=str(work / "tasks"),
                          study_export_dir=str(work / "exports"),
                          study_export_date=DATE, study_api_wait_seconds=3)
-    inst.deploy().assert_ok()
     inst.work = work
+    return inst
+
+
+@pytest.fixture(scope="module")
+def study(deployed_ahead):
+    """A fresh instance deployed with the example study (six annotator projects)."""
+    (inst,), (run,) = deployed_ahead
+    run.assert_ok()
     return inst
 
 
@@ -256,7 +259,7 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
     """Peer check on format: the CSV tables export.yml wrote, read back from disk, hold what Label
     Studio's own CLI JSON_MIN export shows (where JSON_MIN can show it: no skipped annotations,
     no drafts count)."""
-    from annotation_table import user_emails
+    from ansible.module_utils.annotation_table import user_emails
     from support.annotation_compare import controls_from_label_config, tables_from_json_min
     out = study.work / "exports"
     if not (out / f"{DATE}-annotations.csv").exists():  # this test run alone (-k)
@@ -277,7 +280,7 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
         cli_exports.append((name, json.loads(cli_file.read_text())))
     rows, unannotated = tables_from_json_min(cli_exports, controls, emails)
 
-    from table_files import csv_cell
+    from ansible.module_utils.table_files import csv_cell
 
     # JSON_MIN has neither the text a result is on nor the region's id: compared without them.
     json_min_lacks = ("to_name", "region_id")

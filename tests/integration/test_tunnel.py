@@ -7,58 +7,34 @@ import socket
 import subprocess
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from support.instance import instance_name
+from support.instance import Instance
 from support.net import free_port
 from support.playbook import PlaybookRun, run_playbook
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
 
-@dataclass
-class NodeServer:
-    """Label Studio deployed over SSH on the rig's node account."""
-    vars: dict
-    inventory: Path
-
-    @property
-    def port(self) -> int:
-        return self.vars["label_studio_port"]
-
-
 @pytest.fixture(scope="module")
-def node_server(ssh_node, env_dir, tmp_path_factory):
-    workdir = ssh_node.run("mktemp -d /tmp/ls-tunnel-test-XXXXXX").stdout.strip()
-    assert workdir, "could not make a work dir on the node"
-    data_dir = f"{workdir}/data"
-    server = NodeServer(vars={
-        "label_studio_env_dir": str(env_dir),
-        "label_studio_python": "/usr/bin/python3",
-        "label_studio_data_dir": data_dir,
-        "label_studio_port": free_port(),
-        "label_studio_credentials_dir": str(tmp_path_factory.mktemp("node-credentials")),
-    }, inventory=ssh_node.inventory())
-    run_playbook("deploy.yml", server.vars, inventory=str(server.inventory)).assert_ok()
-    yield server
-    run_playbook("deploy.yml", {**server.vars, "label_studio_state": "stopped"},
-                 inventory=str(server.inventory)).assert_ok()
-    ssh_node.run(f"rm -rf {workdir} ~/.local/state/label-studio/{instance_name(data_dir)}")
+def node_server(node_study):
+    """Label Studio deployed over SSH on the rig's node account (the session's; the tunnels only
+    need it to answer /health behind them)."""
+    return node_study
 
 
 class Tunnels:
     """Runs playbooks/tunnel.yml against the node with its own controller-side tunnel dir."""
 
-    def __init__(self, server: NodeServer, tunnel_dir: Path):
+    def __init__(self, server: Instance, tunnel_dir: Path):
         self.server = server
         self.dir = tunnel_dir
         self.local_port = free_port()
 
     def run(self, state: str = "present", inventory: Path | None = None, check: bool = False,
             **more) -> PlaybookRun:
-        extra_vars = {**self.server.vars, "label_studio_tunnel_dir": str(self.dir),
+        extra_vars = {**self.server.extra_vars, "label_studio_tunnel_dir": str(self.dir),
                       "label_studio_tunnel_local_port": self.local_port, **more}
         # -e tunnel_state=... on the command line, as the playbook documents it.
         return run_playbook("playbooks/tunnel.yml", extra_vars,

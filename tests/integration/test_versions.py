@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from support.cache import cache_dir
 from support.files import assert_untouched, files_state
+from support.background import at_once
 from support.instance import DEFAULT_VERSION
 from support.old_python import find_old_python
 from support.playbook import REPO
@@ -26,8 +28,7 @@ VOLATILE = {"id", "annotation_id", "task_id", "annotator_user_id", "created_at",
 
 
 def run_study(inst, work: Path) -> dict:
-    """deploy -> assign batch0 -> annotate as two accounts -> export.yml; returns the export files."""
-    inst.deploy().assert_ok()
+    """(deployed) -> assign batch0 -> annotate as two accounts -> export.yml; the export files."""
     inst.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
     projects = {p["title"]: p["id"] for p in inst.api("GET", "/api/projects/?page_size=1000")["results"]}
 
@@ -68,12 +69,13 @@ def comparable_csv(path: Path) -> list[dict]:
         return [{k: v for k, v in row.items() if k not in VOLATILE - {"annotator"}} for row in csv.DictReader(handle)]
 
 
-def test_old_and_default_versions_give_the_same_exports(make_instance, tmp_path_factory, cache, not_tested):
+def deploy_ahead(make_instance, tmp_path_factory):
+    """Both versions' instances, not deployed yet: conftest.py deploys them (deployed_ahead).
+    None without a Python 3.9 (the test then says what went unproven)."""
     if OLD_PYTHON is None:
-        not_tested(f"Label Studio {OLD_VERSION} on Python 3.9 runs the study (issue 9)",
-                   f"no Python 3.9 interpreter on this machine ({OLD_PYTHON_HOW})")
-    runs = {}
-    for version, python, env_dir in ((OLD_VERSION, OLD_PYTHON, cache / f"env-{OLD_VERSION}"),
+        return ()
+    made = []
+    for version, python, env_dir in ((OLD_VERSION, OLD_PYTHON, cache_dir() / f"env-{OLD_VERSION}"),
                                      (DEFAULT_VERSION, "/usr/bin/python3", None)):
         work = tmp_path_factory.mktemp(f"v{version}")
         extra = {"label_studio_version": version, "label_studio_python": python,
@@ -83,7 +85,22 @@ def test_old_and_default_versions_give_the_same_exports(make_instance, tmp_path_
         inst = make_instance(**extra)
         if env_dir:
             inst.env_dir = env_dir
-        runs[version] = run_study(inst, work)
+        inst.work = work
+        made.append(inst)
+    return tuple(made)
+
+
+def test_old_and_default_versions_give_the_same_exports(deployed_ahead, not_tested):
+    if OLD_PYTHON is None:
+        not_tested(f"Label Studio {OLD_VERSION} on Python 3.9 runs the study (issue 9)",
+                   f"no Python 3.9 interpreter on this machine ({OLD_PYTHON_HOW})")
+    instances, deploys = deployed_ahead
+    for run in deploys:
+        run.assert_ok()
+    # The two studies side by side: separate instances, separate files.
+    exports = at_once(*(lambda inst=inst: run_study(inst, inst.work) for inst in instances))
+    runs = {inst.extra["label_studio_version"]: export for inst, export in zip(instances, exports)}
+    for version, inst in zip(runs, instances):
         assert inst.api("GET", "/api/version")["release"] == version
     old, new = runs[OLD_VERSION], runs[DEFAULT_VERSION]
     assert sorted(old) == sorted(new)

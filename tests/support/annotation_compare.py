@@ -17,12 +17,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import ansible.module_utils
+from support.paths import use_project_module_utils
 
-# The project's module_utils, imported the way modules do (ansible.module_utils.X).
-_MODULE_UTILS = str(Path(__file__).resolve().parents[2] / "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
+use_project_module_utils()  # also when imported outside pytest (bench)
 
 from ansible.module_utils.annotation_table import (  # noqa: E402
     ORDER_FIELD, ROW_COLUMNS, UNANNOTATED, UNANNOTATED_COLUMNS, AnnotationTableError, _as_user_id,

@@ -4,13 +4,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
+import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .crontab import crontab_without, leased_crontab_env
+from .net import free_port
 from .playbook import PlaybookRun, run_playbook
+
+if TYPE_CHECKING:
+    from .sshnode import SshNode
 
 DEFAULT_VERSION = "1.23.2"
 
@@ -34,6 +43,9 @@ class Instance:
     # The controller port the tests reach Label Studio on, e.g. an SSH tunnel's local end
     # (None: label_studio_port itself). url, api() and health() go through it.
     url_port: int | None = None
+    # The SSH rig's node the instance lives on (made by on_node()); remove() cleans up there.
+    node: SshNode | None = None
+    removed: bool = False
 
     @property
     def url(self) -> str:
@@ -71,6 +83,10 @@ class Instance:
     def playbook(self, playbook: str, more: dict | None = None, **kwargs) -> PlaybookRun:
         if self.inventory is not None:
             kwargs.setdefault("inventory", str(self.inventory))
+        elif kwargs.get("wrapper") is None and "PATH" not in (kwargs.get("env") or {}):
+            # Local runs may overlap (conftest's background deploy, at_once): their crontab
+            # edits take turns. A test that brings its own crontab (PATH, wrapper) runs as it is.
+            kwargs["env"] = {**leased_crontab_env(), **(kwargs.get("env") or {})}
         return run_playbook(playbook, {**self.extra_vars, **(more or {})}, **kwargs)
 
     def deploy(self, more: dict | None = None, **kwargs) -> PlaybookRun:
@@ -78,6 +94,17 @@ class Instance:
 
     def stop(self) -> PlaybookRun:
         return self.deploy({"label_studio_state": "stopped"})
+
+    def remove(self) -> PlaybookRun:
+        """A node instance: stop it, then delete its work dir and state dir on the node. Returns
+        the stop run (the work dir goes either way)."""
+        assert self.node is not None, "remove() is for instances made by on_node()"
+        self.removed = True
+        stopped = self.stop()
+        rm = self.node.run(f"rm -rf {self.data_dir.parent} ~/.local/state/label-studio/{self.name}")
+        if rm.returncode != 0:  # e.g. another test session's rig rewrote the node's authorized_keys
+            warnings.warn(f"node cleanup failed, {self.data_dir.parent} left behind: {rm.stderr.strip()}")
+        return stopped
 
     def supervisorctl(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.env_dir / "bin/supervisorctl"), "-c",
@@ -99,3 +126,44 @@ class Instance:
                 return b'"UP"' in resp.read()
         except (urllib.error.URLError, OSError):
             return False
+
+
+def on_node(node: SshNode, env_dir: Path, credentials_dir: Path, prefix: str = "test",
+            **extra) -> Instance:
+    """An instance on the SSH rig's unprivileged node account (not deployed yet): data dir in a
+    fresh work dir under the node's /tmp, state under the node account's home, credentials on
+    this machine (the controller), every playbook run through the node's inventory. The node's
+    server listens on 127.0.0.1 of this same machine, so url/api()/health() reach it directly."""
+    workdir = node.run(f"mktemp -d /tmp/ls-{prefix}-XXXXXX").stdout.strip()
+    assert workdir, "could not make a work dir on the node"
+    return Instance(data_dir=Path(workdir) / "data", port=free_port(), env_dir=env_dir,
+                    credentials_dir=credentials_dir, extra=extra, home=node.home,
+                    inventory=node.inventory(), node=node)
+
+
+def shut_down(instances: list[Instance], limit: float = 120) -> None:
+    """The end of a test session: for local instances what `deploy.yml -e label_studio_state=stopped`
+    does (supervisord and Label Studio shut down, the port free, the instance's crontab lines gone),
+    for all of them at once instead of one playbook run each (~5 s apiece, over a minute per
+    session). Checks nothing: the stop itself is tested through the playbook (test_deploy,
+    test_backup). Cleanup that fails only warns."""
+    for inst in instances:
+        inst.supervisorctl("shutdown")
+    deadline = time.monotonic() + limit
+    for inst in instances:
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", inst.port), timeout=1).close()
+            except OSError:
+                break
+            time.sleep(0.2)
+        else:
+            warnings.warn(f"instance on port {inst.port} still listens after shutdown")
+    names = {inst.name for inst in instances}
+    listed = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    if listed.returncode == 0:
+        kept = crontab_without(names, listed.stdout)
+        if kept != listed.stdout:
+            wrote = subprocess.run(["crontab", "-"], input=kept, capture_output=True, text=True)
+            if wrote.returncode != 0:
+                warnings.warn(f"crontab cleanup failed: {wrote.stderr.strip()}")

@@ -1,14 +1,11 @@
 """The node-side package (roles/label_studio_instance/files/label_studio_node) importable as
-`label_studio_node`, as `python -m label_studio_node` finds it on the node (PYTHONPATH=state dir)."""
+`label_studio_node`, as `python -m label_studio_node` finds it on the node (PYTHONPATH=state dir).
+Importing this module is enough (support.paths does the path, once)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from support.paths import NODE_PACKAGE_PARENT, use_node_package
 
-PARENT = Path(__file__).resolve().parents[2] / "roles/label_studio_instance/files"
+PARENT = NODE_PACKAGE_PARENT
 PACKAGE = PARENT / "label_studio_node"
 
-# Importing from the role's files must not leave __pycache__ there: deploy copies that directory.
-sys.dont_write_bytecode = True
-if str(PARENT) not in sys.path:
-    sys.path.insert(0, str(PARENT))
+use_node_package()

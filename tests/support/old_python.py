@@ -17,6 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+try:
+    from .cache import cache_dir
+except ImportError:  # run as a script (tests/run-all): its own directory is sys.path[0]
+    from cache import cache_dir
+
 INSTALL_TIMEOUT = 90  # seconds; a download that works takes ~10 s, one that cannot fails at once
 
 
@@ -30,8 +35,6 @@ def _uv() -> str | None:
     if found:
         return found
     try:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from support.cache import cache_dir
         candidates = sorted(glob.glob(str(cache_dir() / "env-*/bin/uv")))
     except Exception:  # an unsafe cache is reported by the tests themselves; here: no uv
         return None

@@ -19,15 +19,10 @@ import stat
 import zipfile
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-# The modules import these as ansible.module_utils.NAME (ansible.cfg: module_utils = module_utils).
-if str(REPO / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(REPO / "module_utils"))
-
-from ansible.module_utils.annotation_table import (  # noqa: E402
+from support.paths import REPO
+from ansible.module_utils.annotation_table import (
     ROW_COLUMNS, UNANNOTATED_COLUMNS, AnnotationTableError, annotator_summary, build_tables,
     candidate_model, unknown_user_ids, user_emails)
 from support.annotation_compare import (  # noqa: E402

