@@ -140,10 +140,9 @@ def test_deploy_schedules_backups_and_stays_idempotent(source):
     assert line is not None, "no backup line in the crontab"
     assert line.startswith("5 */12 * * * "), line
     assert "backups\\%daily" in line and "backups%daily" not in line.replace("\\%", ""), line
-    package = source.state_dir / "label_studio_node"
-    assert oct(package.stat().st_mode & 0o777) == "0o700"
-    assert {oct(f.stat().st_mode & 0o777) for f in package.iterdir()} == {"0o600"}
-    assert not (package / "__pycache__").exists()
+    package = source.state_dir / "label_studio_node.zip"
+    assert oct(package.stat().st_mode & 0o777) == "0o600"
+    assert not list(source.state_dir.glob("**/__pycache__"))
     assert oct(Path(source.extra["label_studio_backup_dir"]).stat().st_mode & 0o777) == "0o700"
     source.deploy().assert_unchanged()
     source.deploy(check=True, diff=True).assert_unchanged()

@@ -6,10 +6,10 @@ files, a lock, a durable rename, the study's counts). Written once here, every c
 same database the same way, and each command is a short file.
 
 Installed once per instance by the label_studio_instance role's entry point `node_package`
-(tasks/node_package.yml): this directory is copied to <state dir>/label_studio_node (dir 0700,
-files 0600). Run as
+(tasks/node_package.yml): this directory travels as one zip (files/build_node_zip.py) to
+<state dir>/label_studio_node.zip (0600). Run as
 
-    /usr/bin/env PYTHONPATH=<state dir> <python> -m label_studio_node COMMAND [ARGS]
+    /usr/bin/env PYTHONPATH=<state dir>/label_studio_node.zip <python> -m label_studio_node COMMAND [ARGS]
 
 (the role's public `label_studio_node_env`/`label_studio_node_run` hold that prefix). No secret
 is ever an argument: commands
