@@ -189,12 +189,20 @@ def export_bundle(module, client):
         bundle["users"] = users
         result["user_count"] = len(users)
     content = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    result["changed"] = file_differs(params["bundle"], content)
-    if result["changed"] and not module.check_mode:
-        try:
-            write_atomic(params["bundle"], content)
-        except (IOError, OSError) as err:
-            module.fail_json(msg="cannot write %s: %s" % (params["bundle"], err), **result)
+    write_and_exit(module, params["bundle"], content, result)
+
+
+def write_and_exit(module, path, content, result):
+    """Write `content` to `path` (0600) unless it is already there or in check mode; exit with
+    `result` and an honest changed. write_atomic compares before it writes, so the file is read
+    once outside check mode."""
+    try:
+        if module.check_mode:
+            result["changed"] = file_differs(path, content)
+        else:
+            result["changed"] = write_atomic(path, content)
+    except (IOError, OSError) as err:
+        module.fail_json(msg="cannot write %s: %s" % (path, err), **result)
     module.exit_json(**result)
 
 
@@ -231,13 +239,7 @@ def main():
     except (LabelStudioError, ValueError, OSError) as err:
         module.fail_json(msg="export of project %r: %s" % (params["project"], err), **result)
 
-    result["changed"] = file_differs(params["dest"], content)
-    if result["changed"] and not module.check_mode:
-        try:
-            write_atomic(params["dest"], content)
-        except (IOError, OSError) as err:
-            module.fail_json(msg="cannot write %s: %s" % (params["dest"], err), **result)
-    module.exit_json(**result)
+    write_and_exit(module, params["dest"], content, result)
 
 
 if __name__ == "__main__":
