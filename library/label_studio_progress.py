@@ -17,6 +17,7 @@ version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
+  - study_key
 options:
   annotators:
     description: The study's annotators, names or dicts with a C(name).
@@ -27,10 +28,6 @@ options:
     description: Project title = prefix + annotator name.
     type: str
     default: "RRS: "
-  key:
-    description: Task data field holding the report id.
-    type: str
-    default: study_id
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.

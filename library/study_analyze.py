@@ -29,6 +29,8 @@ description:
 version_added: "1.0.0"
 author:
   - Label Studio study automation (@label-studio-study)
+extends_documentation_fragment:
+  - study_key
 options:
   export_dir:
     description: Directory holding the exports (C(study_export_dir)); the analysis goes in it.
@@ -61,10 +63,6 @@ options:
     description: Path of the assignment sheet (xlsx with C(id), C(batch), C(a1)...).
     type: path
     required: true
-  key:
-    description: Task data field that carries the report id.
-    type: str
-    default: study_id
   duration_control:
     description: The TextArea holding the minutes spent on a report (its first integer is used).
     type: str
@@ -152,14 +150,10 @@ problems:
   sample: {"short span": 2, "two annotations by one annotator": 1}
 """
 
-import datetime
-import json
 import os
 import re
-import traceback
 
-from ansible.module_utils.atomic_files import file_differs, write_all_atomic
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_config import LabelConfigError
 from ansible.module_utils.study_analysis_config import read_scheme
 from ansible.module_utils.study_analysis_files import csv_bytes, xlsx_bytes
@@ -167,24 +161,11 @@ from ansible.module_utils.study_analysis_html import render
 from ansible.module_utils.study_analysis_records import RecordError, problem, read_exports
 from ansible.module_utils.study_analysis_tables import COLUMNS, analyze, default_batches
 from ansible.module_utils.study_assignment_plan import row_annotators
+from ansible.module_utils.study_outputs import (InputError, PrivateOutputs, parse_date, read_json,
+                                                require_openpyxl)
 from ansible.module_utils.study_reports import load_reports
 from ansible.module_utils.study_sheet import StudyDataError, normalize_id, read_sheet
 from ansible.module_utils.study_validation import annotator_names, format_problems
-
-try:
-    import openpyxl  # noqa: F401  (study_analysis_files imports it when writing the xlsx)
-    HAS_OPENPYXL = True
-    OPENPYXL_ERROR = None
-except ImportError:
-    HAS_OPENPYXL = False
-    OPENPYXL_ERROR = traceback.format_exc()
-
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
-
-
-class InputError(Exception):
-    """A parameter or input file is unusable; the message names it."""
 
 
 def latest_date(export_dir, names):
@@ -202,25 +183,6 @@ def latest_date(export_dir, names):
         raise InputError("%s holds no export {YYYYMMDD}-{annotator}.json of %s; run export.yml first"
                          % (export_dir, ", ".join(names)))
     return max(dates)
-
-
-def parse_date(text):
-    if not re.match(r"^[0-9]{8}$", text or ""):
-        raise InputError("date must be YYYYMMDD, got %r" % (text,))
-    try:
-        return datetime.datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise InputError("date %s is not a calendar date" % text)
-
-
-def read_json(path, what):
-    try:
-        with open(path, "rb") as handle:
-            return json.loads(handle.read().decode("utf-8"))
-    except (IOError, OSError) as err:
-        raise InputError("%s %s: cannot read it: %s" % (what, path, err))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise InputError("%s %s: not valid JSON: %s" % (what, path, err))
 
 
 def read_assignments(path, names):
@@ -337,28 +299,21 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_OPENPYXL:
-        module.fail_json(msg=missing_required_lib("openpyxl"), exception=OPENPYXL_ERROR)
+    require_openpyxl(module)
     try:
         date, batches, target, outputs, summary = prepare(module.params)
     except (InputError, StudyDataError, LabelConfigError) as err:
         module.fail_json(msg=str(err))
 
-    make_dir = not os.path.isdir(target)
-    fix_mode = not make_dir and (os.stat(target).st_mode & 0o777) != PRIVATE_DIR
-    files = [{"path": path, "changed": make_dir or file_differs(path, data, PRIVATE_FILE), "rows": rows}
-             for path, data, rows in outputs]
-    changed = make_dir or fix_mode or any(item["changed"] for item in files)
+    private = PrivateOutputs(target, [(path, data) for path, data, _rows in outputs])
+    changed = private.changed
     if changed and not module.check_mode:
         try:
-            if make_dir:
-                os.makedirs(target, PRIVATE_DIR)
-            os.chmod(target, PRIVATE_DIR)
-            written = write_all_atomic([(path, data) for path, data, _rows in outputs], PRIVATE_FILE)
-            for item, flag in zip(files, written):
-                item["changed"] = flag
+            private.write()
         except (IOError, OSError) as err:
-            module.fail_json(msg="writing %s failed: %s" % (target, err), files=files)
+            module.fail_json(msg="writing %s failed: %s" % (target, err))
+    files = [{"path": path, "changed": differs, "rows": rows}
+             for (path, _data, rows), differs in zip(outputs, private.differs)]
     module.exit_json(changed=changed, date=date, batches=batches, dir=target, files=files, **summary)
 
 

@@ -53,6 +53,8 @@ description:
 version_added: "1.0.0"
 author:
   - Label Studio study automation (@label-studio-study)
+extends_documentation_fragment:
+  - study_key
 options:
   exports:
     description:
@@ -96,11 +98,6 @@ options:
       - The export date as C(YYYYMMDD); it prefixes the file names, as the per-annotator exports.
     type: str
     required: true
-  key:
-    description:
-      - Task data field that carries the report id.
-    type: str
-    default: study_id
 attributes:
   check_mode:
     description: Reads and checks everything and reports which files would change; writes nothing.
@@ -175,57 +172,16 @@ unknown_user_ids:
 """
 
 import csv
-import datetime
-import json
 import os
-import re
-import traceback
 
 from ansible.module_utils.annotation_table import (
     ROW_COLUMNS, UNANNOTATED_COLUMNS, AnnotationTableError, annotator_summary, build_tables,
     unknown_user_ids, user_emails)
-from ansible.module_utils.atomic_files import file_differs, write_all_atomic
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.study_names import path_inside
+from ansible.module_utils.study_outputs import (InputError, PrivateOutputs, parse_date, read_json,
+                                                require_openpyxl)
 from ansible.module_utils.table_files import csv_bytes, xlsx_bytes
-
-try:
-    import openpyxl  # noqa: F401  (table_files imports it when writing the xlsx)
-    HAS_OPENPYXL = True
-    OPENPYXL_ERROR = None
-except ImportError:
-    HAS_OPENPYXL = False
-    OPENPYXL_ERROR = traceback.format_exc()
-
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
-
-
-class InputError(Exception):
-    """A parameter or input file is unusable; the message names it."""
-
-
-def parse_date(text):
-    if not re.match(r"^\d{8}$", text or ""):
-        raise InputError("date must be YYYYMMDD, got %r" % (text,))
-    try:
-        day = datetime.datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise InputError("date %s is not a calendar date" % text)
-    if day.year < 1980:
-        # Zip entries (xlsx) cannot carry earlier times.
-        raise InputError("date %s is before 1980" % text)
-    return day
-
-
-def read_json(path, what):
-    try:
-        with open(path, "rb") as handle:
-            return json.loads(handle.read().decode("utf-8"))
-    except (IOError, OSError) as err:
-        raise InputError("%s %s: cannot read it: %s" % (what, path, err))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise InputError("%s %s: not valid JSON: %s" % (what, path, err))
 
 
 def load_users(users):
@@ -309,8 +265,7 @@ def main():
         required_one_of=[("bundle", "exports")],
         required_together=[("exports", "users")],
     )
-    if not HAS_OPENPYXL:
-        module.fail_json(msg=missing_required_lib("openpyxl"), exception=OPENPYXL_ERROR)
+    require_openpyxl(module)
     params = module.params
 
     # Read and check everything before the first write.
@@ -342,11 +297,10 @@ def main():
         (prefix + "-unannotated.csv", csv_bytes(UNANNOTATED_COLUMNS, unannotated), len(unannotated), True),
     ]
 
+    private = PrivateOutputs(dest_dir, [(path, content) for path, content, _c, _i in outputs])
     files = []
     diffs = []
-    make_dir = not os.path.isdir(dest_dir)
-    for path, content, count, is_csv in outputs:
-        differs = make_dir or file_differs(path, content, PRIVATE_FILE)
+    for (path, content, count, is_csv), differs in zip(outputs, private.differs):
         files.append({"path": path, "changed": differs, "rows": count})
         if differs and module._diff:
             before = ""
@@ -357,16 +311,12 @@ def main():
                 "before": before,
                 "after": describe(len(content), count),
             })
-    changed = make_dir or any(item["changed"] for item in files)
+    changed = private.changed
 
     if changed and not module.check_mode:
         try:
-            if make_dir:
-                os.makedirs(dest_dir, PRIVATE_DIR)
-                os.chmod(dest_dir, PRIVATE_DIR)
             # All three are staged before any is replaced: a failure leaves the old set whole.
-            written = write_all_atomic([(path, content) for path, content, _c, _i in outputs], PRIVATE_FILE)
-            for item, flag in zip(files, written):
+            for item, flag in zip(files, private.write()):
                 item["changed"] = flag
         except (IOError, OSError) as err:
             module.fail_json(msg="writing %s failed: %s" % (dest_dir, err), files=files)
