@@ -61,17 +61,26 @@ def env_dir(cache) -> Path:
 @pytest.fixture(scope="session")
 def make_instance(tmp_path_factory, env_dir):
     """Factory for instances in fresh data dirs on free ports; all stopped at the end."""
-    made: list[Instance] = []
-
     def make(**extra) -> Instance:
         base = tmp_path_factory.mktemp("ls")
         inst = Instance(data_dir=base / "data", port=free_port(), env_dir=env_dir,
                         credentials_dir=base / "credentials", extra=extra)
-        made.append(inst)
+        LOCAL_INSTANCES.append(inst)
         return inst
 
     yield make
+    _shut_down_local_instances()
+
+
+LOCAL_INSTANCES: list[Instance] = []
+
+
+def _shut_down_local_instances() -> None:
+    """End of the session (make_instance's teardown, or earlier beside node_study's removal):
+    every local instance made, shut down at once. Only once."""
     BACKGROUND.close()  # a deploy still running in the background is not shut down half-way
+    made = list(LOCAL_INSTANCES)
+    LOCAL_INSTANCES.clear()
     shut_down([inst for inst in made if inst.state_dir.exists()])
 
 
@@ -123,7 +132,8 @@ def _schedule(request) -> None:
         session._ls_fixtures = {}
         for item in session.items:
             session._ls_fixtures.setdefault(item.module, set()).update(item.fixturenames)
-    if not session._ls_wants_server and not any(hasattr(m, "deploy_ahead") for m in session._ls_modules):
+    if not session._ls_wants_server and not any(hasattr(m, "deploy_ahead") or "node_study" in session._ls_fixtures[m]
+                                                for m in session._ls_modules):
         return
     try:
         if not (request.getfixturevalue("env_dir") / "bin/label-studio").exists():
@@ -141,6 +151,13 @@ def _schedule(request) -> None:
         for module in modules[position + 1:position + 1 + LOOKAHEAD]:
             if module in session._ls_watching:
                 break  # its fixtures watch the whole machine: nothing queued to run meanwhile
+            if "node_study" in session._ls_fixtures[module] and not BACKGROUND.started("node_study"):
+                try:
+                    made = (_node_study_made(request.getfixturevalue("make_node_instance"), factory),)
+                except Exception:  # raised again where the tests use it
+                    made = None
+                if made:
+                    BACKGROUND.submit("node_study", lambda made=made: _deploy(made))
             if hasattr(module, "deploy_ahead") and not BACKGROUND.started(module.__name__):
                 try:
                     made = _made_ahead(module, request)
@@ -231,11 +248,7 @@ def make_node_instance(ssh_node, env_dir, tmp_path_factory):
             inst.remove()
 
 
-@pytest.fixture(scope="session")
-def node_study(make_node_instance, tmp_path_factory):
-    """The example study's instance on the node account, deployed, nothing assigned yet: one
-    node deploy for test_export_ssh (assigns, annotates and exports through it) and test_tunnel
-    (needs a Label Studio on the node behind its tunnels, and changes nothing in it)."""
+def _node_study_made(make_node_instance, tmp_path_factory) -> Instance:
     from support.paths import REPO
 
     work = tmp_path_factory.mktemp("node-study")
@@ -245,6 +258,20 @@ def node_study(make_node_instance, tmp_path_factory):
                               study_task_files_dir=str(work / "tasks"),
                               study_export_dir=str(work / "exports"), study_export_date="20261127")
     inst.work = work
-    inst.deploy().assert_ok()
+    return inst
+
+
+@pytest.fixture(scope="session")
+def node_study(make_node_instance, tmp_path_factory):
+    """The example study's instance on the node account, deployed, nothing assigned yet: one
+    node deploy for test_export_ssh (assigns, annotates and exports through it) and test_tunnel
+    (needs a Label Studio on the node behind its tunnels, and changes nothing in it). Deployed
+    in the background ahead of the first module that uses it, like a deploy_ahead."""
+    (inst,), (run,) = BACKGROUND.result(
+        "node_study", lambda: _deploy((_node_study_made(make_node_instance, tmp_path_factory),)))
+    run.assert_ok()
     yield inst
-    inst.remove().assert_ok()
+    # The end of the session: the node's stop (a playbook over SSH) while the local instances
+    # shut down, not one after the other.
+    removed, _ = at_once(inst.remove, _shut_down_local_instances)
+    removed.assert_ok()
