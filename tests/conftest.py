@@ -1,6 +1,7 @@
 """Shared fixtures: one Label Studio environment per test run, deployed instances."""
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 from pathlib import Path
@@ -60,17 +61,26 @@ def env_dir(cache) -> Path:
 @pytest.fixture(scope="session")
 def make_instance(tmp_path_factory, env_dir):
     """Factory for instances in fresh data dirs on free ports; all stopped at the end."""
-    made: list[Instance] = []
-
     def make(**extra) -> Instance:
         base = tmp_path_factory.mktemp("ls")
         inst = Instance(data_dir=base / "data", port=free_port(), env_dir=env_dir,
                         credentials_dir=base / "credentials", extra=extra)
-        made.append(inst)
+        LOCAL_INSTANCES.append(inst)
         return inst
 
     yield make
+    _shut_down_local_instances()
+
+
+LOCAL_INSTANCES: list[Instance] = []
+
+
+def _shut_down_local_instances() -> None:
+    """End of the session (make_instance's teardown, or earlier beside node_study's removal):
+    every local instance made, shut down at once. Only once."""
     BACKGROUND.close()  # a deploy still running in the background is not shut down half-way
+    made = list(LOCAL_INSTANCES)
+    LOCAL_INSTANCES.clear()
     shut_down([inst for inst in made if inst.state_dir.exists()])
 
 
@@ -79,6 +89,12 @@ def make_instance(tmp_path_factory, env_dir):
 # test_scheduler.
 SERVER_VARS = {"label_studio_scheduler": "supervisor"}
 BACKGROUND = Background()
+# How many modules ahead deploy_ahead starts: one was too few, a short module before (e.g.
+# test_study_controller_modules before test_study_flow) left the deploy to run in the foreground.
+# The one background thread still deploys in module order; a module that watches the whole
+# machine (no_background_deploy) ends the look-ahead until it has started.
+LOOKAHEAD = 3
+REPO_TESTS = Path(__file__).resolve().parent
 
 
 def _modules_in_order(session) -> list:
@@ -89,13 +105,18 @@ def _modules_in_order(session) -> list:
     return seen
 
 
-def _deploy(instances) -> tuple:
-    """(instances, their deploy runs), deployed at once."""
-    return instances, tuple(at_once(*(inst.deploy for inst in instances)))
+def _deploy(instances, how=None) -> tuple:
+    """(instances, their deploy runs), deployed at once; `how(inst)` instead of inst.deploy()
+    where a module's deploy_how wraps the deploy (e.g. in an argv watch)."""
+    return instances, tuple(at_once(*((lambda inst=inst: how(inst)) if how else inst.deploy
+                                      for inst in instances)))
 
 
-def _made_ahead(module, make_instance, tmp_path_factory) -> tuple:
-    made = module.deploy_ahead(make_instance, tmp_path_factory)
+def _made_ahead(module, request) -> tuple:
+    """The module's deploy_ahead(...) called with the fixtures its parameters name (e.g.
+    make_instance, make_node_instance, tmp_path_factory: session-scoped ones only)."""
+    names = inspect.signature(module.deploy_ahead).parameters
+    made = module.deploy_ahead(*(request.getfixturevalue(name) for name in names))
     return made if isinstance(made, tuple) else (made,)
 
 
@@ -106,7 +127,13 @@ def _schedule(request) -> None:
     if not hasattr(session, "_ls_modules"):
         session._ls_modules = _modules_in_order(session)
         session._ls_wants_server = any("server" in item.fixturenames for item in session.items)
-    if not session._ls_wants_server and not any(hasattr(m, "deploy_ahead") for m in session._ls_modules):
+        session._ls_watching = {item.module for item in session.items
+                                if "no_background_deploy" in item.fixturenames}
+        session._ls_fixtures = {}
+        for item in session.items:
+            session._ls_fixtures.setdefault(item.module, set()).update(item.fixturenames)
+    if not session._ls_wants_server and not any(hasattr(m, "deploy_ahead") or "node_study" in session._ls_fixtures[m]
+                                                for m in session._ls_modules):
         return
     try:
         if not (request.getfixturevalue("env_dir") / "bin/label-studio").exists():
@@ -121,13 +148,23 @@ def _schedule(request) -> None:
     modules = session._ls_modules
     if request.module in modules:
         position = modules.index(request.module)
-        for module in modules[position + 1:position + 2]:
+        for module in modules[position + 1:position + 1 + LOOKAHEAD]:
+            if module in session._ls_watching:
+                break  # its fixtures watch the whole machine: nothing queued to run meanwhile
+            if "node_study" in session._ls_fixtures[module] and not BACKGROUND.started("node_study"):
+                try:
+                    made = (_node_study_made(request.getfixturevalue("make_node_instance"), factory),)
+                except Exception:  # raised again where the tests use it
+                    made = None
+                if made:
+                    BACKGROUND.submit("node_study", lambda made=made: _deploy(made))
             if hasattr(module, "deploy_ahead") and not BACKGROUND.started(module.__name__):
                 try:
-                    made = _made_ahead(module, make, factory)
+                    made = _made_ahead(module, request)
                 except Exception:  # raised again, in that module's own tests (deployed_ahead)
                     continue
-                BACKGROUND.submit(module.__name__, lambda made=made: _deploy(made))
+                BACKGROUND.submit(module.__name__, lambda made=made, module=module:
+                                  _deploy(made, getattr(module, "deploy_how", None)))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -136,6 +173,14 @@ def _start_ahead_at_module_start(request):
     if not any("no_background_deploy" in item.fixturenames for item in request.session.items
                if item.module is request.module):
         _schedule(request)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Unit tests first (they need no server, ~25 s): the background thread deploys the shared
+    server and the first modules' deploy_ahead meanwhile, instead of while integration tests
+    deploy their own instances on the same two cores."""
+    unit = REPO_TESTS / "unit"
+    items.sort(key=lambda item: 0 if unit in Path(str(item.path)).parents else 1)  # stable
 
 
 @pytest.fixture(autouse=True)
@@ -152,10 +197,11 @@ def no_background_deploy():
 @pytest.fixture(scope="module")
 def deployed_ahead(request, make_instance, tmp_path_factory) -> tuple:
     """The module's deploy_ahead instances and their deploy runs (for the module to judge),
-    started in the background while the module before ran, or deployed now."""
+    started in the background while the modules before ran, or deployed now; each through the
+    module's deploy_how(inst) if it has one, else inst.deploy()."""
     module = request.module
-    return BACKGROUND.result(module.__name__,
-                             lambda: _deploy(_made_ahead(module, make_instance, tmp_path_factory)))
+    return BACKGROUND.result(module.__name__, lambda: _deploy(_made_ahead(module, request),
+                                                              getattr(module, "deploy_how", None)))
 
 
 @pytest.fixture(scope="session")
@@ -202,11 +248,7 @@ def make_node_instance(ssh_node, env_dir, tmp_path_factory):
             inst.remove()
 
 
-@pytest.fixture(scope="session")
-def node_study(make_node_instance, tmp_path_factory):
-    """The example study's instance on the node account, deployed, nothing assigned yet: one
-    node deploy for test_export_ssh (assigns, annotates and exports through it) and test_tunnel
-    (needs a Label Studio on the node behind its tunnels, and changes nothing in it)."""
+def _node_study_made(make_node_instance, tmp_path_factory) -> Instance:
     from support.paths import REPO
 
     work = tmp_path_factory.mktemp("node-study")
@@ -216,6 +258,20 @@ def node_study(make_node_instance, tmp_path_factory):
                               study_task_files_dir=str(work / "tasks"),
                               study_export_dir=str(work / "exports"), study_export_date="20261127")
     inst.work = work
-    inst.deploy().assert_ok()
+    return inst
+
+
+@pytest.fixture(scope="session")
+def node_study(make_node_instance, tmp_path_factory):
+    """The example study's instance on the node account, deployed, nothing assigned yet: one
+    node deploy for test_export_ssh (assigns, annotates and exports through it) and test_tunnel
+    (needs a Label Studio on the node behind its tunnels, and changes nothing in it). Deployed
+    in the background ahead of the first module that uses it, like a deploy_ahead."""
+    (inst,), (run,) = BACKGROUND.result(
+        "node_study", lambda: _deploy((_node_study_made(make_node_instance, tmp_path_factory),)))
+    run.assert_ok()
     yield inst
-    inst.remove().assert_ok()
+    # The end of the session: the node's stop (a playbook over SSH) while the local instances
+    # shut down, not one after the other.
+    removed, _ = at_once(inst.remove, _shut_down_local_instances)
+    removed.assert_ok()

@@ -95,21 +95,29 @@ def batch0_sheet(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def study(make_node_instance, tmp_path_factory):
-    """Deployed on the rig's node over SSH with annotator1's account, batch0 assigned, and an SSH
-    tunnel from this machine (the annotator's laptop) open to it: `study.url` is the tunnel's local
-    end, as an annotator's browser has it, so the pages and the tests' API calls go through ssh."""
+def deploy_ahead(make_node_instance, tmp_path_factory):
+    """The study's node instance, not deployed yet: conftest.py deploys it (deployed_ahead)."""
     work = tmp_path_factory.mktemp("browser-study")
     inst = make_node_instance("browser", credentials_dir=work / "credentials",
                               study_annotators=ANNOTATORS)
+    inst.work = work
+    return inst
+
+
+@pytest.fixture(scope="module")
+def study(deployed_ahead, tmp_path_factory):
+    """Deployed on the rig's node over SSH with annotator1's account, batch0 assigned, and an SSH
+    tunnel from this machine (the annotator's laptop) open to it: `study.url` is the tunnel's local
+    end, as an annotator's browser has it, so the pages and the tests' API calls go through ssh."""
+    (inst,), (deploy,) = deployed_ahead
+    work = inst.work
     local_port = free_port()
     while local_port == inst.port:
         local_port = free_port()
     tunnel = {"label_studio_tunnel_dir": str(tmp_path_factory.mktemp("tun") / "t"),  # short: unix socket
               "label_studio_tunnel_local_port": local_port}
     try:
-        inst.deploy().assert_ok()
+        deploy.assert_ok()
         inst.playbook("playbooks/assign.yml", {
             "batch": "batch0", "study_task_files_dir": str(work / "tasks"),
             "study_assignments": str(batch0_sheet(work / "assignments.xlsx"))}).assert_ok()

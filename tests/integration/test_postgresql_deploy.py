@@ -15,16 +15,28 @@ from support.processes import watch_cmdlines
 pytestmark = [pytest.mark.ssh, pytest.mark.slow, pytest.mark.postgresql]
 
 
-@pytest.fixture(scope="module")
-def own(make_node_instance):
-    # On the SSH rig's unprivileged account: PostgreSQL refuses to run as root.
-    inst = make_node_instance("pg", label_studio_database="postgresql",
+def deploy_ahead(make_node_instance):
+    """The own-cluster instance, not deployed yet: conftest.py deploys it (deployed_ahead)
+    through deploy_how. On the SSH rig's unprivileged account: PostgreSQL refuses to run as root."""
+    return make_node_instance("pg", label_studio_database="postgresql",
                               label_studio_postgresql_port=free_port())
+
+
+def deploy_how(inst):
+    """The first deploy, every argv on the machine seen meanwhile kept (the password is
+    generated during it, so unknown before; other processes never have it)."""
     with watch_cmdlines() as seen:
-        inst.first_run = inst.deploy()
+        run = inst.deploy()
+    inst.argv_seen = seen
+    return run
+
+
+@pytest.fixture(scope="module")
+def own(deployed_ahead):
+    (inst,), (inst.first_run,) = deployed_ahead
     inst.first_run.assert_ok()
     inst.password = (inst.credentials_dir / "postgresql_password").read_text().strip()
-    inst.argv_hits = [cmd for cmd in seen if inst.password.encode() in cmd]
+    inst.argv_hits = [cmd for cmd in inst.argv_seen if inst.password.encode() in cmd]
     yield inst
     inst.remove()
 

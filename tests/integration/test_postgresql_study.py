@@ -27,9 +27,8 @@ pytestmark = [pytest.mark.ssh, pytest.mark.slow, pytest.mark.postgresql]
 DATE = "20261127"
 
 
-@pytest.fixture(scope="module")
-def study(make_node_instance, tmp_path_factory):
-    """A SQLite study on the node account: batch0 assigned, annotations from two users."""
+def deploy_ahead(make_node_instance, tmp_path_factory):
+    """The study's node instance, not deployed yet: conftest.py deploys it (deployed_ahead)."""
     work = tmp_path_factory.mktemp("migration")
     shutil.copy(REPO / "files/study/assignments.xlsx", work / "assignments.xlsx")
     inst = make_node_instance(
@@ -39,7 +38,14 @@ def study(make_node_instance, tmp_path_factory):
         study_assignments=str(work / "assignments.xlsx"),
         study_task_files_dir=str(work / "tasks"), study_export_date=DATE)
     inst.work = work
-    inst.deploy().assert_ok()
+    return inst
+
+
+@pytest.fixture(scope="module")
+def study(deployed_ahead):
+    """A SQLite study on the node account: batch0 assigned, annotations from two users."""
+    (inst,), (run,) = deployed_ahead
+    run.assert_ok()
     inst.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
     annotate(inst)
     yield inst

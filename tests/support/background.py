@@ -26,11 +26,21 @@ class Background:
             self._jobs[key] = self._pool.submit(job)
 
     def result(self, key: str, job: Callable):
-        """The background job's result (waiting for it), or the job run here and now."""
+        """The background job's result (waiting for it), or the job run here and now. A job run
+        here counts as started: a fixture set up before conftest's scheduling (a session-scoped
+        `server` is set up before the module-scoped autouse fixture that schedules) must not be
+        deployed a second time in the background (it was: a whole wasted deploy, waited for at
+        the end of the session)."""
         future = self._jobs.get(key)
         if future is not None and not future.cancelled():
             return future.result()
-        return job()
+        future = Future()
+        self._jobs[key] = future
+        try:
+            future.set_result(job())
+        except BaseException as err:
+            future.set_exception(err)
+        return future.result()
 
     def wait(self) -> None:
         """Until nothing runs or waits to run in the background (results are their users' to judge)."""
