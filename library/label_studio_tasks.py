@@ -49,6 +49,15 @@ options:
         project is valid (and, with O(purge), nothing annotated would be removed). The failure
         message names every project with a problem.
     type: path
+  remove_bundle:
+    description:
+      - Remove the O(bundle) file as soon as it has been read (or failed to be read), before
+        anything else happens, so it is gone whether the run then succeeds or fails; the result's
+        C(bundle_removed) says so. C(playbooks/assign.yml) copies the bundle into the instance's
+        private state dir and lets this run remove it; its own clean-up step runs only when this
+        run did not get that far.
+    type: bool
+    default: false
   key:
     description: Task data field identifying a task within the project.
     type: str
@@ -119,9 +128,14 @@ projects:
   type: list
   elements: dict
   sample: [{project: "RRS: annotator1", project_id: 3, added: 60, present: 10, removed: 0, key_source: database}]
+bundle_removed:
+  description: Whether the O(bundle) file was removed (O(remove_bundle); also set when the run fails).
+  returned: when O(remove_bundle) is true
+  type: bool
 """
 
 import json
+import os
 from contextlib import ExitStack
 
 from ansible.module_utils.basic import AnsibleModule
@@ -159,6 +173,13 @@ def load_imports(params):
     return [(params["project"], tasks)]
 
 
+def remove_file(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -166,6 +187,7 @@ def main():
             tasks=dict(type="list", elements="dict"),
             src=dict(type="path"),
             bundle=dict(type="path"),
+            remove_bundle=dict(type="bool", default=False),
             key=dict(type="str", default="study_id", no_log=False),
             purge=dict(type="bool", default=False),
             database=dict(type="path"),
@@ -178,10 +200,19 @@ def main():
         required_by={"tasks": "project", "src": "project"})
     params = module.params
     result = dict(changed=False, project_id=None, added=0, present=0, removed=0, key_source=None)
+    imports, problem = None, None
     try:
         imports = load_imports(params)
     except LabelStudioError as err:
-        module.fail_json(msg=str(err), **result)
+        problem = str(err)
+    finally:
+        # Once read into memory the file is not needed: it goes before any way out (exit_json
+        # and fail_json print the result, so the result says so before they run).
+        if params["remove_bundle"] and params["bundle"]:
+            remove_file(params["bundle"])
+            result["bundle_removed"] = True
+    if problem:
+        module.fail_json(msg=problem, **result)
     client = client_from_module(module)
     try:
         # Read the existing keys and import under the projects' locks (taken in one order, so two
@@ -208,8 +239,8 @@ def plan_project(module, client, listed, title, tasks):
         if errors:
             raise ImportRefused("%d problem(s) in the tasks, nothing imported: %s"
                                 % (len(errors), "; ".join(errors[:50])), errors, project["id"])
-        # The listing carries task_number, which the database read is checked against.
-        project = client.get_project(project["id"])
+        # The listing's task_number (counted by the same query as GET /api/projects/ID/) is what
+        # the database read is checked against: no GET per project (~0.06 s each).
         records, source = existing_records(client, project, key, params["database"])
     except (LabelStudioError, ValueError) as err:
         raise ImportRefused(str(err))

@@ -94,6 +94,15 @@ options:
       - Written in check mode too (the import's check mode reads it); the caller removes it when
         done.
     type: path
+  bundle_tempdir:
+    description:
+      - Write O(bundle) as C(tasks.json) in a new private directory (C(0700), made with Python's
+        C(tempfile.mkdtemp) under the controller's temp dir, prefix C(study-assign-)) instead of a
+        path given. The result's C(bundle.dir) names the directory; the caller removes it when
+        done (C(playbooks/assign.yml) does, also when a later step fails). Saves the caller a
+        separate step that makes the directory. Mutually exclusive with O(bundle).
+    type: bool
+    default: false
   project_prefix:
     description: Prefix of each annotator's project title, for the keys of O(bundle).
     type: str
@@ -151,10 +160,12 @@ task_counts:
   type: dict
   sample: {annotator1: 60, annotator2: 60}
 bundle:
-  description: The file written for O(bundle), how many projects and tasks it holds.
-  returned: when O(bundle) is set
+  description:
+    - The file written for O(bundle), how many projects and tasks it holds; with
+      O(bundle_tempdir), also C(dir), the private directory made for it.
+  returned: when O(bundle) or O(bundle_tempdir) is set
   type: dict
-  sample: {path: /tmp/ansible.x1/tasks.json, projects: 6, tasks: 360}
+  sample: {path: /tmp/study-assign-x1/tasks.json, dir: /tmp/study-assign-x1, projects: 6, tasks: 360}
 counts:
   description: Number of tasks per batch and annotator.
   returned: success
@@ -170,6 +181,8 @@ task_files:
 
 import json
 import os
+import shutil
+import tempfile
 
 from ansible.module_utils.atomic_files import file_differs, write_atomic
 from ansible.module_utils.basic import AnsibleModule
@@ -240,10 +253,24 @@ def sync_task_files(module, directory, plan, names, batches):
 
 
 def write_bundle(path, by_annotator, names, prefix):
-    """Every annotator's tasks in one 0600 file, also in check mode: the import's check reads it."""
+    """Every annotator's tasks in one 0600 file, also in check mode: the import's check reads it.
+
+    path None: in a new private temp dir (removed again if the write fails)."""
     content, projects, tasks = render_bundle(by_annotator, names, prefix)
-    write_atomic(path, content, PRIVATE_FILE)
-    return {"path": path, "projects": projects, "tasks": tasks}
+    made = None
+    if path is None:
+        made = tempfile.mkdtemp(prefix="study-assign-")  # mode 0700
+        path = os.path.join(made, "tasks.json")
+    try:
+        write_atomic(path, content, PRIVATE_FILE)
+    except BaseException:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
+    bundle = {"path": path, "projects": projects, "tasks": tasks}
+    if made:
+        bundle["dir"] = made
+    return bundle
 
 
 def main():
@@ -257,11 +284,14 @@ def main():
             key=dict(type="str", default="study_id", no_log=False),
             task_files_dir=dict(type="path"),
             bundle=dict(type="path"),
+            bundle_tempdir=dict(type="bool", default=False),
             project_prefix=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    if params["bundle"] and params["bundle_tempdir"]:
+        module.fail_json(msg="bundle and bundle_tempdir=true are mutually exclusive")
 
     fields, problems = required_fields(params["label_config"])
     try:
@@ -289,7 +319,7 @@ def main():
         counts=task_counts(plan),
         task_counts=dict((name, len(tasks)) for name, tasks in by_annotator.items()),
     )
-    if params["bundle"]:
+    if params["bundle"] or params["bundle_tempdir"]:
         result["bundle"] = write_bundle(params["bundle"], by_annotator, names, params["project_prefix"])
     if params["task_files_dir"]:
         files, diff = sync_task_files(module, params["task_files_dir"], plan, names, batches)
