@@ -49,6 +49,16 @@ options:
         project is valid (and, with O(purge), nothing annotated would be removed). The failure
         message names every project with a problem.
     type: path
+  bundle_src:
+    description:
+      - Like O(bundle), but a file on the controller. The module's action plugin
+        (C(action_plugins/label_studio_tasks.py)) copies it into the private temp dir Ansible makes
+        on the node for this task (C(0700); the copy made C(0600)), runs the module on it with
+        O(remove_bundle=true), and removes the temp dir when the task ends, also when it fails.
+        One step instead of a copy, an import and a clean-up (C(playbooks/assign.yml) uses it).
+      - The controller's file is left as it is (the caller removes it). Mutually exclusive with
+        O(bundle), O(project), O(tasks) and O(src).
+    type: path
   remove_bundle:
     description:
       - Remove the O(bundle) file as soon as it has been read (or failed to be read), before
@@ -86,9 +96,9 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Import every annotator's tasks, all or nothing (one file, one run)
+- name: Import every annotator's tasks, all or nothing (one file from the controller, one run)
   label_studio_tasks:
-    bundle: ~/.local/state/label-studio/ls-0123456789/assign-x1/tasks.json
+    bundle_src: /tmp/study-assign-x1/tasks.json
     database: /local/work/me/label-studio/data/label_studio.sqlite3
     token_file: ~/.local/state/label-studio/ls-0123456789/api_token
 
@@ -187,6 +197,7 @@ def main():
             tasks=dict(type="list", elements="dict"),
             src=dict(type="path"),
             bundle=dict(type="path"),
+            bundle_src=dict(type="path"),
             remove_bundle=dict(type="bool", default=False),
             key=dict(type="str", default="study_id", no_log=False),
             purge=dict(type="bool", default=False),
@@ -200,6 +211,9 @@ def main():
         required_by={"tasks": "project", "src": "project"})
     params = module.params
     result = dict(changed=False, project_id=None, added=0, present=0, removed=0, key_source=None)
+    if params["bundle_src"]:
+        module.fail_json(msg="bundle_src is handled by the action plugin (action_plugins/"
+                         "label_studio_tasks.py, enabled in ansible.cfg); give bundle instead")
     imports, problem = None, None
     try:
         imports = load_imports(params)
@@ -258,8 +272,9 @@ def run_imports(module, client, imports, result):
     key = params["key"]
     planned, refused = [], []
     try:
-        # Listed once for every project: Label Studio computes each project's counts in a listing.
-        listed = client.list_projects()
+        # Listed once for every project, with only the count the database read is checked
+        # against: Label Studio computes the counts asked for, for every project it lists.
+        listed = client.list_projects(include="task_number")
     except LabelStudioError as err:
         module.fail_json(msg=str(err), **result)
     # Every project is checked and planned before the first task of any is written.
