@@ -56,9 +56,17 @@ options:
         on the node for this task (C(0700); the copy made C(0600)), runs the module on it with
         O(remove_bundle=true), and removes the temp dir when the task ends, also when it fails.
         One step instead of a copy, an import and a clean-up (C(playbooks/assign.yml) uses it).
-      - The controller's file is left as it is (the caller removes it). Mutually exclusive with
-        O(bundle), O(project), O(tasks) and O(src).
+      - The controller's file is left as it is unless O(remove_bundle_src). Mutually exclusive
+        with O(bundle), O(project), O(tasks) and O(src).
     type: path
+  remove_bundle_src:
+    description:
+      - With O(bundle_src), remove the controller's file, and then its directory if that is
+        empty, when the task ends (also when it fails), provided this host is the only one in
+        the play's batch (C(ansible_play_batch)); otherwise another host may still need the file
+        and the caller removes it. The result's C(bundle_src_removed) says whether it was done.
+    type: bool
+    default: false
   remove_bundle:
     description:
       - Remove the O(bundle) file as soon as it has been read (or failed to be read), before
@@ -138,6 +146,10 @@ projects:
   type: list
   elements: dict
   sample: [{project: "RRS: annotator1", project_id: 3, added: 60, present: 10, removed: 0, key_source: database}]
+bundle_src_removed:
+  description: Whether the O(bundle_src) file and its directory were removed (O(remove_bundle_src)).
+  returned: when O(remove_bundle_src) is true and this host is the only one of its batch
+  type: bool
 bundle_removed:
   description: Whether the O(bundle) file was removed (O(remove_bundle); also set when the run fails).
   returned: when O(remove_bundle) is true
@@ -198,6 +210,7 @@ def main():
             src=dict(type="path"),
             bundle=dict(type="path"),
             bundle_src=dict(type="path"),
+            remove_bundle_src=dict(type="bool", default=False),
             remove_bundle=dict(type="bool", default=False),
             key=dict(type="str", default="study_id", no_log=False),
             purge=dict(type="bool", default=False),
