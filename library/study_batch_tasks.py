@@ -225,13 +225,14 @@ def sync_task_files(module, directory, plan, names, batches):
     files = []
     before = []
     after = []
+    rendered = {}  # a report given to several annotators is one task object: laid out once
     for batch in batches:
         for name in names:
             tasks = plan[batch][name]
             if not tasks:
                 continue
             path = task_file_path(directory, batch, name)
-            content = render_task_file(tasks).encode("utf-8")
+            content = render_task_file(tasks, rendered).encode("utf-8")
             changed = file_differs(path, content, PRIVATE_FILE)
             files.append({"path": path, "tasks": len(tasks), "changed": changed,
                           "content": content})
@@ -252,6 +253,14 @@ def sync_task_files(module, directory, plan, names, batches):
                    "before_header": directory, "after_header": directory}
 
 
+def write_new_private(path, content):
+    """A new 0600 file in a new private dir: nothing to replace atomically, and it lives only for
+    one run, so no fsync either (16 MB for the bench's study: ~0.1 s less)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+
+
 def write_bundle(path, by_annotator, names, prefix):
     """Every annotator's tasks in one 0600 file, also in check mode: the import's check reads it.
 
@@ -262,7 +271,10 @@ def write_bundle(path, by_annotator, names, prefix):
         made = tempfile.mkdtemp(prefix="study-assign-")  # mode 0700
         path = os.path.join(made, "tasks.json")
     try:
-        write_atomic(path, content, PRIVATE_FILE)
+        if made:
+            write_new_private(path, content)
+        else:
+            write_atomic(path, content, PRIVATE_FILE)
     except BaseException:
         if made:
             shutil.rmtree(made, ignore_errors=True)

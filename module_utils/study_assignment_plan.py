@@ -85,17 +85,29 @@ def task_file_clashes(batches, names):
     return problems
 
 
-def render_task_file(tasks):
+def render_task_file(tasks, rendered=None):
     """File content for a task list: stable, readable, UTF-8 text kept as is.
 
     Byte for byte json.dumps(tasks, indent=2, ensure_ascii=False) + newline, the format these
     files have always had (so a re-run compares equal). That json.dumps runs in pure Python
     (indent turns off its C encoder), 0.3-0.4 s for 15,000 study tasks; tasks that are flat
     objects (text, numbers, lists of those: every study task) are laid out here with the C
-    string encoder in about half of that, anything else by json.dumps itself."""
+    string encoder in about half of that, anything else by json.dumps itself.
+
+    rendered: a dict shared by the calls for several files, so a task object that is in several
+    of them (a report given to three annotators) is laid out once (kept by id(): the caller
+    keeps the tasks alive and unchanged meanwhile)."""
     if type(tasks) is not list or not tasks:
         return json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
-    return "[\n  " + ",\n  ".join(_indented_task(task) for task in tasks) + "\n]\n"
+    if rendered is None:
+        rendered = {}
+    items = []
+    for task in tasks:
+        text = rendered.get(id(task))
+        if text is None:
+            text = rendered[id(task)] = _indented_task(task)
+        items.append(text)
+    return "[\n  " + ",\n  ".join(items) + "\n]\n"
 
 
 def _json_scalar(value):
