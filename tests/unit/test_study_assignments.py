@@ -493,6 +493,15 @@ def test_task_file_is_byte_for_byte_json_dumps_indent_2(tasks):
     assert render_task_file(tasks) == json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
 
 
+def test_task_files_sharing_tasks_are_laid_out_as_each_alone():
+    """sync_task_files lays a task shared by several files out once (one cache for all files)."""
+    shared = [{"study_id": n, "impression": "Impression %d." % n, "order": ["b", "a"]} for n in range(3)]
+    first, second = shared[:2], [shared[2], shared[0], {"study_id": 9, "deep": {"x": [1]}}]
+    cache = {}
+    for tasks in (first, second, first):
+        assert render_task_file(tasks, cache) == json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
+
+
 def test_bundle_holds_every_annotator_with_tasks_keyed_by_project_in_study_order():
     by_annotator = {"b": [{"study_id": 2, "impression": "Épanchement."}], "a": [{"study_id": 1}], "c": []}
     content, projects, tasks = render_bundle(by_annotator, ["a", "b", "c"], "RRS: ")
