@@ -285,9 +285,10 @@ def run_imports(module, client, imports, result):
     key = params["key"]
     planned, refused = [], []
     try:
-        # Listed once for every project, with only the count the database read is checked
-        # against: Label Studio computes the counts asked for, for every project it lists.
-        listed = client.list_projects(include="task_number")
+        # Listed once for every project: Label Studio computes each project's counts in a listing.
+        # (Asking for include=task_number alone was tried: 1.23's answer then lacked the titles,
+        # so no project was found.)
+        listed = client.list_projects()
     except LabelStudioError as err:
         module.fail_json(msg=str(err), **result)
     # Every project is checked and planned before the first task of any is written.

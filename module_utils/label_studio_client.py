@@ -176,16 +176,11 @@ class LabelStudioClient:
         return self._version
 
     # -- projects --------------------------------------------------------------------------
-    def list_projects(self, include=None):
-        """Every project. include: the count fields to compute (e.g. "task_number"); Label Studio
-        computes all eight for every project unless told (GetFieldsSerializer, 1.6 and 1.23)."""
+    def list_projects(self):
         projects, page = [], 1
         while True:
-            params = {"page": page, "page_size": 100}
-            if include:
-                params["include"] = include
             try:
-                answer = self.request("GET", "/api/projects/", params)
+                answer = self.request("GET", "/api/projects/", {"page": page, "page_size": 100})
             except LabelStudioError as err:
                 if "HTTP 404" in str(err) and page > 1:  # past the last page
                     break
