@@ -184,7 +184,7 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.atomic_files import file_differs, write_atomic
+from ansible.module_utils.atomic_files import file_differs, write_all_atomic, write_atomic
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
 from ansible.module_utils.study_assignment_plan import (
@@ -244,9 +244,10 @@ def sync_task_files(module, directory, plan, names, batches):
         if not os.path.isdir(directory):
             os.makedirs(directory, PRIVATE_DIR)
             os.chmod(directory, PRIVATE_DIR)  # makedirs' mode is subject to the umask
-        for item in files:
-            if item["changed"]:
-                write_atomic(item["path"], item["content"], PRIVATE_FILE)
+        # Together: every changed file staged and fsynced before the first rename (a full disk
+        # leaves the old set, not a mix), and the directory fsynced once, not once per file.
+        write_all_atomic([(item["path"], item["content"]) for item in files if item["changed"]],
+                         PRIVATE_FILE)
     for item in files:
         del item["content"]
     return files, {"before": "".join(before), "after": "".join(after),
