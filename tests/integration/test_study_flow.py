@@ -60,6 +60,20 @@ def batch_counts(inst) -> dict[str, dict[str, int]]:
     return counts
 
 
+def assign(inst, tmp_path, batch, **kwargs):
+    """assign.yml with the controller's temp dir in tmp_path; checks that no transfer file is left
+    there or in the node's state dir (the tasks' text must not stay behind, also on failure)."""
+    temp = tmp_path / "controller-tmp"
+    temp.mkdir(exist_ok=True)
+    run = inst.playbook("playbooks/assign.yml", {"batch": batch, **kwargs.pop("more", {})},
+                        env={"TMPDIR": str(temp)}, **kwargs)
+    assert list(temp.iterdir()) == []
+    assert [p.name for p in inst.state_dir.iterdir() if "assign" in p.name] == []
+    # The node's copy travels in the import task's own temp dir (label_studio_tasks' action plugin).
+    assert list(Path("~/.ansible/tmp").expanduser().glob("*/bundle.json")) == []
+    return run
+
+
 def test_a_bad_row_imports_nothing_anywhere(study, tmp_path):
     bad = tmp_path / "bad.xlsx"
     shutil.copy(EXAMPLE / "assignments.xlsx", bad)
@@ -69,13 +83,13 @@ def test_a_bad_row_imports_nothing_anywhere(study, tmp_path):
     row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, headers.index("batch") + 1).value == "batch2")
     sheet.cell(row, headers.index("a2") + 1).value = "anotator2"
     book.save(bad)
-    run = study.playbook("playbooks/assign.yml", {"batch": "all", "study_assignments": str(bad)})
+    run = assign(study, tmp_path, "all", more={"study_assignments": str(bad)})
     assert run.returncode != 0
     assert f"row {row}, column" in run.output and "did you mean 'annotator2'" in run.output
     assert all(tasks_of(study, f"RRS: {name}") == [] for name in ANNOTATORS)
 
 
-def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study):
+def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study, tmp_path):
     """Issue 16: one label_studio_tasks run checks every annotator's import against its project
     before any is written. The sheet is fine; only the last annotator's project (its own label
     config, on the server) wants a field the reports lack: nobody gets anything."""
@@ -85,7 +99,7 @@ def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study):
     wanting = config[:config.rindex("</View>")] + '<Text name="extra" value="$not_in_any_report"/></View>'
     study.api("PATCH", f"/api/projects/{pid}/", {"label_config": wanting})
     try:
-        run = study.playbook("playbooks/assign.yml", {"batch": "batch0"}, extra_args=["-vvv"])
+        run = assign(study, tmp_path, "batch0", extra_args=["-vvv"])
     finally:
         study.api("PATCH", f"/api/projects/{pid}/", {"label_config": config})
     assert run.returncode != 0
@@ -96,10 +110,10 @@ def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study):
     assert len(runs) == 1, runs
 
 
-def test_original_study_shape_is_assigned_batch_by_batch(study):
-    study.playbook("playbooks/assign.yml", {"batch": "batch0"}).assert_ok()
+def test_original_study_shape_is_assigned_batch_by_batch(study, tmp_path):
+    assign(study, tmp_path, "batch0").assert_ok()
     assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}}
-    preview = study.playbook("playbooks/assign.yml", {"batch": "all"}, check=True, diff=True).assert_ok()
+    preview = assign(study, tmp_path, "all", check=True, diff=True).assert_ok()
     assert preview.output.count("+ 60 task(s)") == 6  # batch1 (10) + batch2 (50) per annotator
     assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}}
     study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_ok()

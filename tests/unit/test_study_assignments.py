@@ -120,6 +120,121 @@ def test_annotator_columns_sorted_by_number_not_position(tmp_path):
     assert [c.name for c in read_sheet(path).annotator_columns] == ["a1", "a2", "a10"]
 
 
+def openpyxl_rows(path):
+    """What openpyxl reads (read_only, data_only): [(row, values)], empty cells and rows dropped."""
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = [(n, list(v)) for n, v in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1)]
+    finally:
+        workbook.close()
+    return trimmed(rows)
+
+
+def trimmed(rows):
+    out = []
+    for number, values in rows:
+        while values and values[-1] is None:
+            values = values[:-1]
+        if values:
+            out.append((number, [(type(v).__name__, v) for v in values]))
+    return out
+
+
+def test_plain_reader_reads_what_openpyxl_reads(tmp_path):
+    """The sheet is read from its XML without openpyxl (1 s for 5,000 rows with it): every value
+    openpyxl gives, typed as openpyxl types it, at the same row and column."""
+    from ansible.module_utils.study_sheet import xlsx_rows
+
+    path = tmp_path / "s.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "assignments"
+    sheet.append(["id", "batch", "a1", "a2", "notes"])
+    sheet.append([50848467, "batch0", "all", "  annotator2 ", "Épanchement < 5 mm & \"x\""])
+    sheet.append([50848468.0, "batch1", None, "annotator1", 1.5e-7])
+    sheet.append([True, False, "=A2", "=1+1", -3])
+    sheet["C9"] = "far below, column C"
+    sheet["AB9"] = "column AB"
+    sheet["B12"].fill = PatternFill("solid", start_color="FFEEEEEE")  # formatted, empty
+    sheet["A13"] = "   "
+    sheet["A13"].font = Font(bold=True)
+    sheet["A14"] = 7
+    sheet["A14"].number_format = "0.00"  # a built-in plain number format
+    workbook.create_sheet("second")["A1"] = "not read"
+    workbook.save(path)
+    assert trimmed(xlsx_rows(str(path))) == openpyxl_rows(path)
+    assert read_sheet(str(path)).last_row == 14
+
+
+def test_plain_reader_reads_shared_and_rich_strings_as_openpyxl(tmp_path):
+    """Excel writes text as shared strings (openpyxl writes it inline): a hand-made workbook with
+    shared, rich-text (runs) and phonetic strings, a formula's cached text and an error cell."""
+    from ansible.module_utils.study_sheet import xlsx_rows
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            '</Types>'),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="%s/officeDocument" Target="xl/workbook.xml"/></Relationships>' % rel),
+        "xl/workbook.xml": (
+            '<workbook xmlns="%s" xmlns:r="%s"><sheets><sheet name="S" sheetId="1" r:id="rId1"/>'
+            '</sheets></workbook>' % (main, rel)),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="%s/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="%s/sharedStrings" Target="sharedStrings.xml"/>'
+            '</Relationships>' % (rel, rel)),
+        "xl/sharedStrings.xml": (
+            '<sst xmlns="%s"><si><t>id</t></si><si><t>batch</t></si><si><t>a1</t></si>'
+            '<si><r><rPr><b/></rPr><t>anno</t></r><r><t xml:space="preserve">tator1 </t></r>'
+            '<rPh sb="0" eb="1"><t>ignored</t></rPh></si><si><t>snake_x005F_case</t></si><si><t/></si>'
+            '</sst>' % main),
+        "xl/worksheets/sheet1.xml": (
+            '<worksheet xmlns="%s"><sheetData>'
+            '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>'
+            '<row r="2"><c r="A2"><v>12</v></c><c r="B2" t="s"><v>4</v></c><c r="C2" t="s"><v>3</v></c>'
+            '<c r="D2" t="str"><f>B2</f><v>snake</v></c><c r="E2" t="s"><v>5</v></c></row>'
+            '<row><c><v>13</v></c><c t="inlineStr"><is><r><t>in</t></r><r><t>line</t></r></is></c></row>'
+            '</sheetData></worksheet>' % main),
+    }
+    import zipfile
+    path = tmp_path / "excel.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    expected = openpyxl_rows(path)
+    assert trimmed(xlsx_rows(str(path))) == expected
+    assert expected[1][1][2] == ("str", "annotator1 ")
+    # An error cell is left to openpyxl, which reads it as its text.
+    sheet_xml = parts["xl/worksheets/sheet1.xml"].replace('<c r="E2" t="s"><v>5</v></c>',
+                                                         '<c r="E2" t="e"><v>#N/A</v></c>')
+    error = tmp_path / "error.xlsx"
+    with zipfile.ZipFile(error, "w") as archive:
+        for name, text in dict(parts, **{"xl/worksheets/sheet1.xml": sheet_xml}).items():
+            archive.writestr(name, text)
+    assert read_sheet(str(error)).rows[0].raw_id == 12
+
+
+def test_dates_go_to_openpyxl(tmp_path):
+    """A number shown as a date is a datetime for openpyxl: such sheets are read by openpyxl."""
+    import datetime
+    from ansible.module_utils.study_sheet import UnusualSheet, xlsx_rows
+
+    path = write_sheet(tmp_path / "s.xlsx", [[1, datetime.date(2026, 11, 30), "annotator1"]])
+    with pytest.raises(UnusualSheet):
+        xlsx_rows(path)
+    assert read_sheet(path).rows[0].batch == "2026-11-30 00:00:00"
+
+
 def test_unreadable_sheet_names_the_file(tmp_path):
     from ansible.module_utils.study_sheet import StudyDataError
 
@@ -362,6 +477,29 @@ def test_task_file_name_and_content():
     text = render_task_file([{"study_id": 1, "impression": "Épanchement."}])
     assert json.loads(text) == [{"study_id": 1, "impression": "Épanchement."}]
     assert "Épanchement" in text and text.endswith("\n")
+
+
+@pytest.mark.parametrize("tasks", [
+    [], {"not": "a list"}, [{}], [{"study_id": 1, "order": [], "nested": {}}],
+    [{"study_id": 50848467, "batch": "batch0", "impression": "Épanchement \"5 mm\"\n\t\u2028\x00 ✓",
+      "order": ["wgsum", "bertabs"], "score": 1.5e-7, "big": 10 ** 30, "neg": -0.0, "ok": True,
+      "no": False, "none": None, "mixed": [None, True, 1.0, "x"]}],
+    [{"deep": {"a": [1, {"b": None}]}, "x": 1}, {"list_in_list": [1, [2]]}, {1: "int key"},
+     {"nan": float("nan")}, {"inf": float("inf")}, "a bare string", 7, [1, 2], {"plain": "last"}],
+])
+def test_task_file_is_byte_for_byte_json_dumps_indent_2(tasks):
+    """The fast layout writes exactly what json.dumps(indent=2) wrote before (re-runs compare
+    files byte for byte); anything not flat is left to json.dumps itself."""
+    assert render_task_file(tasks) == json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_task_files_sharing_tasks_are_laid_out_as_each_alone():
+    """sync_task_files lays a task shared by several files out once (one cache for all files)."""
+    shared = [{"study_id": n, "impression": "Impression %d." % n, "order": ["b", "a"]} for n in range(3)]
+    first, second = shared[:2], [shared[2], shared[0], {"study_id": 9, "deep": {"x": [1]}}]
+    cache = {}
+    for tasks in (first, second, first):
+        assert render_task_file(tasks, cache) == json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_bundle_holds_every_annotator_with_tasks_keyed_by_project_in_study_order():
