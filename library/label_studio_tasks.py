@@ -26,6 +26,7 @@ version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
   - label_studio_connection
+  - study_key
 options:
   project:
     description: Exact title of the project. Required unless O(bundle) is given.
@@ -76,10 +77,6 @@ options:
         run did not get that far.
     type: bool
     default: false
-  key:
-    description: Task data field identifying a task within the project.
-    type: str
-    default: study_id
   purge:
     description: Remove tasks whose key is not in the list (never tasks with annotations).
     type: bool

@@ -42,6 +42,8 @@ description:
 version_added: "1.0.0"
 author:
   - Label Studio study automation (@label-studio-study)
+extends_documentation_fragment:
+  - study_key
 options:
   reports:
     description:
@@ -72,15 +74,11 @@ options:
         in the sheet.
     type: str
     required: true
-  key:
-    description:
-      - Task data field that carries the report id.
-    type: str
-    default: study_id
   task_files_dir:
     description:
       - Directory for the task files C({batch}-{annotator}-tasks.json), one per batch and
-        annotator with at least one task. Created C(0700) if missing; files are written
+        annotator with at least one task. Created C(0700) if missing (and made C(0700) when it
+        is not, as the files hold report text); files are written
         atomically with mode C(0600) and only when their content differs.
       - Omit to write nothing.
     type: path
@@ -184,18 +182,16 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.atomic_files import file_differs, write_all_atomic, write_atomic
+from ansible.module_utils.atomic_files import write_atomic
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
 from ansible.module_utils.study_assignment_plan import (
     plan_tasks, render_bundle, render_task_file, task_counts, task_file_clashes, task_file_path,
     tasks_by_annotator)
+from ansible.module_utils.study_outputs import PRIVATE_FILE, PrivateOutputs
 from ansible.module_utils.study_sheet import StudyDataError
 from ansible.module_utils.study_validation import (format_problems, load_study, resolve_batches,
                                                    sheet_warnings)
-
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
 
 
 def required_fields(path):
@@ -221,37 +217,32 @@ def existing_task_count(path):
 
 
 def sync_task_files(module, directory, plan, names, batches):
-    """Write the changed task files (not in check mode); return (task_files, diff)."""
+    """Write the changed task files (not in check mode); return (task_files, changed, diff)."""
     files = []
-    before = []
-    after = []
     rendered = {}  # a report given to several annotators is one task object: laid out once
     for batch in batches:
         for name in names:
             tasks = plan[batch][name]
-            if not tasks:
-                continue
-            path = task_file_path(directory, batch, name)
-            content = render_task_file(tasks, rendered).encode("utf-8")
-            changed = file_differs(path, content, PRIVATE_FILE)
-            files.append({"path": path, "tasks": len(tasks), "changed": changed,
-                          "content": content})
-            if changed:
-                old = existing_task_count(path)
-                before.append("%s: %s\n" % (path, "absent" if old is None else "%d tasks" % old))
-                after.append("%s: %d tasks\n" % (path, len(tasks)))
-    if not module.check_mode and any(item["changed"] for item in files):
-        if not os.path.isdir(directory):
-            os.makedirs(directory, PRIVATE_DIR)
-            os.chmod(directory, PRIVATE_DIR)  # makedirs' mode is subject to the umask
+            if tasks:
+                files.append((task_file_path(directory, batch, name), len(tasks),
+                              render_task_file(tasks, rendered).encode("utf-8")))
+    outputs = PrivateOutputs(directory, [(path, content) for path, _count, content in files])
+    before = []
+    after = []
+    for (path, count, _content), differs in zip(files, outputs.differs):
+        if differs:
+            old = existing_task_count(path)
+            before.append("%s: %s\n" % (path, "absent" if old is None else "%d tasks" % old))
+            after.append("%s: %d tasks\n" % (path, count))
+    if files and outputs.changed and not module.check_mode:
         # Together: every changed file staged and fsynced before the first rename (a full disk
         # leaves the old set, not a mix), and the directory fsynced once, not once per file.
-        write_all_atomic([(item["path"], item["content"]) for item in files if item["changed"]],
-                         PRIVATE_FILE)
-    for item in files:
-        del item["content"]
-    return files, {"before": "".join(before), "after": "".join(after),
-                   "before_header": directory, "after_header": directory}
+        outputs.write()
+    task_files = [{"path": path, "tasks": count, "changed": differs}
+                  for (path, count, _content), differs in zip(files, outputs.differs)]
+    return task_files, bool(files) and outputs.changed, {
+        "before": "".join(before), "after": "".join(after),
+        "before_header": directory, "after_header": directory}
 
 
 def write_new_private(path, content):
@@ -335,9 +326,9 @@ def main():
     if params["bundle"] or params["bundle_tempdir"]:
         result["bundle"] = write_bundle(params["bundle"], by_annotator, names, params["project_prefix"])
     if params["task_files_dir"]:
-        files, diff = sync_task_files(module, params["task_files_dir"], plan, names, batches)
+        files, changed, diff = sync_task_files(module, params["task_files_dir"], plan, names, batches)
         result["task_files"] = files
-        result["changed"] = any(item["changed"] for item in files)
+        result["changed"] = changed
         if module._diff and result["changed"]:
             result["diff"] = diff
     module.exit_json(**result)

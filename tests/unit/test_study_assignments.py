@@ -143,7 +143,7 @@ def trimmed(rows):
 def test_plain_reader_reads_what_openpyxl_reads(tmp_path):
     """The sheet is read from its XML without openpyxl (1 s for 5,000 rows with it): every value
     openpyxl gives, typed as openpyxl types it, at the same row and column."""
-    from ansible.module_utils.study_sheet import xlsx_rows
+    from ansible.module_utils.xlsx_rows import xlsx_rows
 
     path = tmp_path / "s.xlsx"
     workbook = openpyxl.Workbook()
@@ -169,7 +169,7 @@ def test_plain_reader_reads_what_openpyxl_reads(tmp_path):
 def test_plain_reader_reads_shared_and_rich_strings_as_openpyxl(tmp_path):
     """Excel writes text as shared strings (openpyxl writes it inline): a hand-made workbook with
     shared, rich-text (runs) and phonetic strings, a formula's cached text and an error cell."""
-    from ansible.module_utils.study_sheet import xlsx_rows
+    from ansible.module_utils.xlsx_rows import xlsx_rows
 
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -227,7 +227,7 @@ def test_plain_reader_reads_shared_and_rich_strings_as_openpyxl(tmp_path):
 def test_dates_go_to_openpyxl(tmp_path):
     """A number shown as a date is a datetime for openpyxl: such sheets are read by openpyxl."""
     import datetime
-    from ansible.module_utils.study_sheet import UnusualSheet, xlsx_rows
+    from ansible.module_utils.xlsx_rows import UnusualSheet, xlsx_rows
 
     path = write_sheet(tmp_path / "s.xlsx", [[1, datetime.date(2026, 11, 30), "annotator1"]])
     with pytest.raises(UnusualSheet):
