@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.module_utils.label_studio_client import LabelStudioError, single_project
 from ansible.module_utils.label_studio_config import normalize_label_config
 
 # Label Studio's project model limits titles to 50 characters (1.6.0 and 1.23.x).
@@ -55,3 +56,30 @@ def plan_project(project, title, label_config, description, state):
         update["description"] = description
     after = dict(before, **update)
     return ProjectPlan(update=update, diff={"before": before, "after": after})
+
+
+def plan_projects(projects, titles, label_config, description, state):
+    """[(title, project or None, ProjectPlan)] for several titles against one project listing
+    (label_studio_project titles=...). Every title is planned before anything is written; the
+    first that cannot be (listed twice, ambiguous, too long, bad config) raises, naming it."""
+    seen, plans = set(), []
+    for title in titles:
+        if title in seen:
+            raise ValueError("project %r is listed twice in titles" % title)
+        seen.add(title)
+        try:
+            project = single_project(projects, title)
+            plans.append((title, project, plan_project(project, title, label_config,
+                                                       description, state)))
+        except LabelStudioError as err:
+            raise LabelStudioError("project %r: %s" % (title, err))
+        except ValueError as err:
+            raise ValueError("project %r: %s" % (title, err))
+    return plans
+
+
+def projects_diff(plans):
+    """One diff for several projects: before/after keyed by title, changed projects only."""
+    changed = [(title, plan) for title, _, plan in plans if plan.changed]
+    return {"before": dict((title, plan.diff["before"]) for title, plan in changed),
+            "after": dict((title, plan.diff["after"]) for title, plan in changed)}

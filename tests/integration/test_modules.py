@@ -80,6 +80,33 @@ def test_project_lifecycle_with_check_and_diff(server, tmp_path):
     assert not run_module("label_studio_project", {**args, "state": "absent"})["changed"]
 
 
+def test_several_projects_in_one_run_are_all_planned_before_any_write(server):
+    """titles= (deploy's study role: one module run for every annotator's project)."""
+    titles = ["test: many a", "test: many b"]
+    args = {"label_config": SMALL_CONFIG, **conn(server)}
+
+    def present():
+        return {p["title"]: p["id"] for p in server.api("GET", "/api/projects/?page_size=1000")["results"]
+                if p["title"] in titles}
+
+    bad = run_module("label_studio_project", {**args, "titles": titles + ["x" * 51]})
+    assert bad["failed"] and f"project '{'x' * 51}': the title is 51 characters" in bad["msg"]
+    assert not present(), "a title that cannot be planned must stop the run before any write"
+
+    would = run_module("label_studio_project", {**args, "titles": titles}, check=True, diff=True)
+    assert would["changed"] and [p["created"] for p in would["projects"]] == [True, True]
+    assert not present()
+    try:
+        made = run_module("label_studio_project", {**args, "titles": titles})
+        assert made["changed"] and {p["title"]: p["project_id"] for p in made["projects"]} == present()
+        again = run_module("label_studio_project", {**args, "titles": titles})
+        assert not again["changed"] and [p["project_id"] for p in again["projects"]] == \
+            [p["project_id"] for p in made["projects"]]
+    finally:
+        gone = run_module("label_studio_project", {**args, "titles": titles, "state": "absent"})
+    assert gone["changed"] and not present()
+
+
 def test_duplicate_titles_fail_naming_both_ids(server):
     ids = [server.api("POST", "/api/projects/", {"title": "test: twin", "label_config": SMALL_CONFIG})["id"]
            for _ in range(2)]

@@ -51,3 +51,35 @@ def test_broken_config_fails_before_any_write():
 def test_too_long_title_is_refused_before_any_write():
     with pytest.raises(ValueError, match="51 characters long; Label Studio allows at most 50"):
         plan_project(None, "x" * 51, CONFIG, None, "present")
+
+
+# ---- several projects in one module run (label_studio_project titles=...) ----
+from ansible.module_utils.label_studio_project_plan import plan_projects  # noqa: E402
+
+
+def test_plan_projects_decides_each_title_against_one_listing():
+    plans = plan_projects(PROJECTS, ["RRS: annotator1", "RRS: annotator2"], CONFIG, None, "present")
+    assert [(title, project and project["id"]) for title, project, _ in plans] == [
+        ("RRS: annotator1", 1), ("RRS: annotator2", None)]
+    assert not plans[0][2].changed
+    assert plans[1][2].create == {"title": "RRS: annotator2", "label_config": CONFIG}
+
+
+def test_plan_projects_refuses_a_title_twice():
+    with pytest.raises(ValueError, match=r"'T' is listed twice"):
+        plan_projects([], ["T", "U", "T"], CONFIG, None, "present")
+
+
+def test_plan_projects_names_the_title_whose_plan_fails_before_any_write():
+    twins = PROJECTS + [{"id": 9, "title": "RRS: annotator10", "label_config": CONFIG}]
+    with pytest.raises(LabelStudioError, match=r"project 'RRS: annotator10': 2 projects are titled"):
+        plan_projects(twins, ["RRS: annotator1", "RRS: annotator10"], CONFIG, None, "present")
+    with pytest.raises(ValueError, match=r"project 'X{51}': the title is 51 characters"):
+        plan_projects([], ["ok", "X" * 51], CONFIG, None, "present")
+
+
+def test_plan_projects_diff_is_keyed_by_title():
+    from ansible.module_utils.label_studio_project_plan import projects_diff
+    plans = plan_projects(PROJECTS, ["RRS: annotator1", "new"], CONFIG, None, "present")
+    diff = projects_diff(plans)
+    assert diff["before"] == {"new": {}} and diff["after"]["new"]["title"] == "new"
