@@ -99,15 +99,20 @@ def render_task_file(tasks, rendered=None):
     keeps the tasks alive and unchanged meanwhile)."""
     if type(tasks) is not list or not tasks:
         return json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
-    if rendered is None:
-        rendered = {}
+    items = _each_once(tasks, {} if rendered is None else rendered, _indented_task)
+    return "[\n  " + ",\n  ".join(items) + "\n]\n"
+
+
+def _each_once(tasks, cache, render):
+    """[render(task)] for tasks, each task object rendered once: cache (shared by the calls) is
+    keyed by id(), as a report given to three annotators is one object in three lists."""
     items = []
     for task in tasks:
-        text = rendered.get(id(task))
+        text = cache.get(id(task))
         if text is None:
-            text = rendered[id(task)] = _indented_task(task)
+            text = cache[id(task)] = render(task)
         items.append(text)
-    return "[\n  " + ",\n  ".join(items) + "\n]\n"
+    return items
 
 
 def _json_scalar(value):
@@ -159,12 +164,7 @@ def render_bundle(by_annotator, names, prefix):
         tasks = by_annotator.get(name)
         if not tasks:
             continue
-        items = []
-        for task in tasks:
-            text = encoded.get(id(task))
-            if text is None:
-                text = encoded[id(task)] = encode(task)
-            items.append(text)
+        items = _each_once(tasks, encoded, encode)
         projects.append(encode(prefix + name) + ":[" + ",".join(items) + "]")
         count += len(tasks)
     content = ("{" + ",".join(projects) + "}").encode("utf-8")
