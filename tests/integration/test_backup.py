@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from support.background import at_once
 from support.backup_script import load
 
 pytestmark = pytest.mark.slow
@@ -144,8 +145,10 @@ def test_deploy_schedules_backups_and_stays_idempotent(source):
     assert oct(package.stat().st_mode & 0o777) == "0o600"
     assert not list(source.state_dir.glob("**/__pycache__"))
     assert oct(Path(source.extra["label_studio_backup_dir"]).stat().st_mode & 0o777) == "0o700"
-    source.deploy().assert_unchanged()
-    source.deploy(check=True, diff=True).assert_unchanged()
+    # The re-run and the --check --diff run at once: each must find nothing to change.
+    rerun, preview = at_once(source.deploy, lambda: source.deploy(check=True, diff=True))
+    rerun.assert_unchanged()
+    preview.assert_unchanged()
 
 
 def test_backup_while_annotators_write(source, target):
@@ -235,9 +238,10 @@ def test_backup_while_annotators_write(source, target):
 
 
 def test_round_trip_to_another_node(source, target, tmp_path):
-    before = export_all(source)
     fetched = tmp_path / "fetched"
-    archive = take_backup(source, backup_fetch_dir=str(fetched))
+    # The API export beside the backup: both only read the source, which nothing else writes.
+    before, archive = at_once(lambda: export_all(source),
+                              lambda: take_backup(source, backup_fetch_dir=str(fetched)))
     copy = fetched / archive.name
     assert copy.read_bytes() == archive.read_bytes()
     assert oct(copy.stat().st_mode & 0o777) == "0o600"
@@ -247,12 +251,11 @@ def test_round_trip_to_another_node(source, target, tmp_path):
     run.assert_ok()
     assert "counts as in the manifest" in run.output
     assert target.token == source.token  # the archive's credentials followed the data
-    after = export_all(target)
+    # The same archive again: nothing to do; meanwhile the API export reads what came back.
+    after, again = at_once(lambda: export_all(target), lambda: restore(target, copy))
     assert after == before
     assert sum(len(rows) for rows in after.values()) > 1500  # one row per annotation
-
-    # The same archive again: nothing to do.
-    restore(target, copy).assert_unchanged()
+    again.assert_unchanged()
     # Deploy after a restore may refresh what it derives from the restored database (the study
     # role's controller copy of the invite link); then it is idempotent again.
     target.deploy().assert_ok()

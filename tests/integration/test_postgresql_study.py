@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from support.background import at_once
 from support.instance import Instance
 from support.net import free_port
 from support.load import load_project, read_back, run_writers
@@ -129,8 +130,10 @@ def annotations(inst: Instance, project_id: int) -> list:
 
 
 def test_second_migration_and_deploy_change_nothing(migrated):
-    migrated.playbook("playbooks/migrate-to-postgresql.yml").assert_unchanged()
-    migrated.deploy().assert_unchanged()
+    # Both re-runs at once: each must find nothing to do, so neither changes what the other reads.
+    again, deploy = at_once(lambda: migrated.playbook("playbooks/migrate-to-postgresql.yml"), migrated.deploy)
+    again.assert_unchanged()
+    deploy.assert_unchanged()
 
 
 def test_deploy_refuses_to_go_back_to_an_empty_sqlite(migrated):
@@ -234,8 +237,12 @@ def test_restore_round_trip(backed_up, ssh_node):
     assert node_sql(ssh_node, backed_up, "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
                                          " ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
                                          " AND c.relowner <> 'label_studio'::regrole") == "0"
-    backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive), "force": True}).assert_unchanged()
-    backed_up.deploy().assert_unchanged()
+    # The re-runs at once (deploy takes no backup/restore lock): each must find nothing to do.
+    again, deploy = at_once(
+        lambda: backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive), "force": True}),
+        backed_up.deploy)
+    again.assert_unchanged()
+    deploy.assert_unchanged()
 
 
 # -- 3. load ------------------------------------------------------------------------------
