@@ -178,7 +178,10 @@ def test_interrupted_import_then_rerun_gives_exactly_the_set(server, project, tm
     src = tmp_path / "tasks.json"
     src.write_text(json.dumps([report(k) for k in range(1, 501)]))
     args = {"project": title, "src": str(src), "chunk_size": 10, **conn(server)}
-    proc = subprocess.Popen(module_command("label_studio_tasks", args), cwd=REPO, env=module_env(),
+    # Without pipelining (ansible.cfg turns it on) the module runs from an AnsiballZ file whose
+    # name is in its command line, so module_pids finds the process to kill.
+    proc = subprocess.Popen(module_command("label_studio_tasks", args), cwd=REPO,
+                            env=dict(module_env(), ANSIBLE_PIPELINING="False"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and server.api("GET", f"/api/projects/{pid}/")["task_number"] < 50:
