@@ -9,9 +9,9 @@ DOCUMENTATION = r"""
 module: label_studio_project
 short_description: Create, update or delete Label Studio projects found by their exact titles
 description:
-  - Finds the project whose title is exactly O(title), or each project of O(titles). Label Studio's own title filter is a
-    substring match and it allows duplicate titles; when two projects share the title the module
-    fails and names their ids instead of guessing.
+  - Finds the project whose title is exactly O(title), or each project of O(titles). Label
+    Studio's own title filter is a substring match and it allows duplicate titles; when two
+    projects share the title the module fails and names their ids instead of guessing.
   - Creates the project, or updates its label config and description only where they differ
     (label configs are compared ignoring whitespace between tags).
   - If Label Studio rejects a new label config (for example because existing annotations use a

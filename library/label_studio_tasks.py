@@ -72,9 +72,8 @@ options:
     description:
       - Remove the O(bundle) file as soon as it has been read (or failed to be read), before
         anything else happens, so it is gone whether the run then succeeds or fails; the result's
-        C(bundle_removed) says so. C(playbooks/assign.yml) copies the bundle into the instance's
-        private state dir and lets this run remove it; its own clean-up step runs only when this
-        run did not get that far.
+        C(bundle_removed) says so. The action plugin sets it for O(bundle_src), so the node's copy
+        of the study's tasks lives only as long as it is needed.
     type: bool
     default: false
   purge:
