@@ -153,9 +153,9 @@ bundle_removed:
 """
 
 import json
-import os
 from contextlib import ExitStack
 
+from ansible.module_utils.atomic_files import remove_if_present
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
                                                       LabelStudioError, client_from_module,
@@ -189,13 +189,6 @@ def load_imports(params):
     if not isinstance(tasks, list):
         raise LabelStudioError("%s must hold a JSON list of tasks" % params["src"])
     return [(params["project"], tasks)]
-
-
-def remove_file(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
 
 
 def main():
@@ -232,7 +225,7 @@ def main():
         # Once read into memory the file is not needed: it goes before any way out (exit_json
         # and fail_json print the result, so the result says so before they run).
         if params["remove_bundle"] and params["bundle"]:
-            remove_file(params["bundle"])
+            remove_if_present(params["bundle"])
             result["bundle_removed"] = True
     if problem:
         module.fail_json(msg=problem, **result)

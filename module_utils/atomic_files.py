@@ -39,7 +39,7 @@ def write_all_atomic(files, mode=0o600):
                 staged.append((_stage(path, data, mode), path))
     except BaseException:
         for temporary, _path in staged:
-            _remove(temporary)
+            remove_if_present(temporary)
         raise
     for (path, _data), difference in zip(files, differences):
         if difference == "mode":
@@ -50,7 +50,7 @@ def write_all_atomic(files, mode=0o600):
             os.replace(temporary, path)
         except BaseException:
             for left, _path in staged[index:]:
-                _remove(left)
+                remove_if_present(left)
             raise
         directories.add(os.path.dirname(os.path.abspath(path)))
     for directory in sorted(directories):
@@ -69,12 +69,13 @@ def _stage(path, data, mode):
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
-        _remove(temporary)
+        remove_if_present(temporary)
         raise
     return temporary
 
 
-def _remove(path):
+def remove_if_present(path):
+    """Remove a file; one that is already gone is fine."""
     try:
         os.unlink(path)
     except FileNotFoundError:
