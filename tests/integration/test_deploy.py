@@ -180,3 +180,21 @@ def test_config_change_restarts_through_handler(deployed):
     (after,) = label_studio_pids(deployed)
     assert after != before
     deployed.deploy().assert_ok()  # back to the plain configuration
+
+
+def test_changes_made_by_hand_are_put_back(deployed):
+    # Deploy writes only the files and dirs its probe finds different (issue 16): each of these
+    # must be found different and put back, and nothing else rewritten.
+    starter = deployed.state_dir / "start-supervisord"
+    key = deployed.state_dir / "backup.key"
+    logs = deployed.data_dir / "logs"
+    key_text = key.read_text()
+    starter.chmod(0o755)
+    key.write_text("changed by hand\n")
+    logs.chmod(0o755)
+    run = deployed.deploy().assert_ok()
+    assert stat.S_IMODE(starter.stat().st_mode) == 0o700
+    assert key.read_text() == key_text and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o700
+    assert run.changed == 3, run.output
+    deployed.deploy().assert_unchanged()
