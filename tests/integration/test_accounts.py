@@ -140,7 +140,12 @@ def test_rotating_the_invite_link(deployed):
     assert login(deployed.url, "late@example.org", "L4te-comer-pw!") is None
     assert signup(deployed.url, "late@example.org", "L4te-comer-pw!", token_of(new)) == 200
     assert login(deployed.url, "late@example.org", "L4te-comer-pw!") == "late@example.org"
-    deployed.deploy().assert_unchanged()
+    # Without the flag nothing rotates; the file's mode, changed by hand, is put back (one change).
+    link_file = deployed.credentials_dir / "invite-link"
+    link_file.chmod(0o644)
+    run = deployed.deploy().assert_ok()
+    assert run.changed == 1 and invite_link(deployed) == new, run.output
+    assert stat.S_IMODE(link_file.stat().st_mode) == 0o600
 
 
 def test_bad_annotator_entries_fail_before_any_write(deployed):
