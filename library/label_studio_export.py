@@ -20,9 +20,14 @@ description:
     leading C(') as OWASP's CSV injection guidance says; the JSON formats keep the exact text.
   - >-
     With O(bundle), one run exports every project of O(projects) and writes one file for the
-    controller: per project its export in O(format) (as text, exactly as Label Studio sent it)
-    and its full JSON export with every task (parsed), and, with O(users), Label Studio's list of
-    accounts. C(export.yml) fetches that one file and builds every table from it (see
+    controller: per project its export in O(format) (as text) and its full JSON export with every
+    task (parsed), and, with O(users), Label Studio's list of accounts.
+  - >-
+    With O(bundle), Label Studio is asked for one export per project, the full JSON one; the
+    export in O(format) is made from it on the node by Label Studio's own converter, run through
+    O(node_command) with the Python Label Studio runs from, exactly as the server makes it (the
+    tasks with an annotation, skipped ones included, converted with the project's parsed label
+    config), so the file is the same as the server's export of that format. C(export.yml) fetches that one file and builds every table from it (see
     C(study_merge_annotations)). The emails and the study text stay in the file; the module
     returns counts only.
 version_added: "1.0.0"
@@ -47,6 +52,14 @@ options:
         export (the study's annotator name) to the project's exact title, in the order the
         tables list them.
     type: dict
+  node_command:
+    description:
+      - With O(bundle), the command (a list) that runs the C(label_studio_node) package with the
+        Python of Label Studio's environment; C(convert-export) and its arguments (paths only) are
+        appended. The label_studio_instance role's
+        C(label_studio_node_env + [python] + label_studio_node_run).
+    type: list
+    elements: str
   users:
     description: With O(bundle), also put Label Studio's list of accounts (C(GET /api/users/)) in it.
     type: bool
@@ -80,6 +93,8 @@ EXAMPLES = r"""
     bundle: ~/.local/state/label-studio/ls-0123456789/exports/20261127-bundle.json
     projects: {annotator1: "RRS: annotator1", annotator2: "RRS: annotator2"}
     users: true
+    node_command: [/usr/bin/env, "PYTHONPATH=/home/me/.local/state/label-studio/ls-0123456789/label_studio_node.zip",
+                   /local/work/me/label-studio/env/bin/python, -B, -m, label_studio_node]
     data_dir: /local/work/me/label-studio/data
     token_file: ~/.local/state/label-studio/ls-0123456789/api_token
 
@@ -128,6 +143,8 @@ user_count:
 
 import json
 import os
+import shutil
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
@@ -160,6 +177,40 @@ def export(client, project, export_type, download_all_tasks, data_dir):
     return content
 
 
+def converter_config(project):
+    """What the server hands its converter: the project's parsed label config (the XML when a
+    release does not list it; the converter parses that with the same function)."""
+    config = project.get("parsed_label_config") or project.get("label_config")
+    if not config:
+        raise LabelStudioError("the project listing has no label config")
+    return {"config": config}
+
+
+def converted(module, project, full, export_format):
+    """The project's export in export_format made from its full export (bytes) by Label Studio's
+    own converter on the node (node_command, see label_studio_node/convert_export.py). Only
+    paths go in the command line; the files live in a private temporary dir next to the bundle."""
+    work = tempfile.mkdtemp(prefix=".convert-", dir=os.path.dirname(module.params["bundle"]))
+    try:
+        paths = {name: os.path.join(work, name) for name in ("full.json", "config.json", "out")}
+        for name, data in (("full.json", full),
+                           ("config.json", json.dumps(converter_config(project)).encode("utf-8"))):
+            with os.fdopen(os.open(paths[name], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+                handle.write(data)
+        argv = list(module.params["node_command"]) + [
+            "convert-export", "--full", paths["full.json"], "--config", paths["config.json"],
+            "--format", export_format, "--output", paths["out"]]
+        rc, _out, err = module.run_command(argv)
+        if rc != 0:
+            # The command's own last line (its messages name no study text; see convert_export.py).
+            raise LabelStudioError("converting the full export to %s failed: %s"
+                                   % (export_format, (err.strip().splitlines() or ["exit %d" % rc])[-1]))
+        with open(paths["out"], "rb") as handle:
+            return handle.read()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def export_bundle(module, client):
     """Every project's export and full export (and the accounts) in one file; counts returned."""
     params = module.params
@@ -171,8 +222,10 @@ def export_bundle(module, client):
             project = single_project(listed, title)
             if project is None:
                 raise LabelStudioError("no project is titled exactly %r" % title)
-            content = export(client, project, params["format"], False, params["data_dir"])
             full = export(client, project, "JSON", True, params["data_dir"])
+            content = converted(module, project, full, params["format"])
+            if params["format"] == "CSV":
+                content = neutralize_csv(content)
             exports.append({"name": item["name"], "project_id": project["id"],
                             "file": content.decode("utf-8"), "full": json.loads(full.decode("utf-8"))})
             counts.append(dict(count_export(content, params["format"]), name=item["name"],
@@ -214,6 +267,7 @@ def main():
             bundle=dict(type="path"),
             projects=dict(type="dict"),
             users=dict(type="bool", default=False),
+            node_command=dict(type="list", elements="str"),
             format=dict(type="str", default="JSON_MIN", choices=["JSON_MIN", "JSON", "CSV"]),
             download_all_tasks=dict(type="bool", default=False),
             data_dir=dict(type="path"),
@@ -222,7 +276,7 @@ def main():
         mutually_exclusive=CONNECTION_OPTIONS["mutually_exclusive"] + [
             ("bundle", "project"), ("bundle", "dest")],
         required_one_of=CONNECTION_OPTIONS["required_one_of"] + [("project", "bundle")],
-        required_together=[("project", "dest"), ("bundle", "projects")])
+        required_together=[("project", "dest"), ("bundle", "projects"), ("bundle", "node_command")])
     params = module.params
     client = client_from_module(module)
     if params["bundle"]:

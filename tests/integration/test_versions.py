@@ -53,6 +53,11 @@ def run_study(inst, work: Path) -> dict:
         {"from_name": "remarks", "to_name": "reference0", "type": "textarea", "value": {"text": ["clear"]}},
         {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea", "value": {"text": ["2"]}}]})
     inst.playbook("export.yml").assert_ok()
+    # Each annotator's file is made from the full export by this version's own converter on the
+    # node (issue 16): what this server's own JSON_MIN export of the project gives.
+    for name in (f"annotator{i}" for i in range(1, 7)):
+        own = inst.api("GET", f"/api/projects/{projects['RRS: ' + name]}/export?exportType=JSON_MIN")
+        assert json.loads((work / "exports" / f"{DATE}-{name}.json").read_text()) == own, name
     exported = files_state(work / "exports")
     inst.playbook("export.yml").assert_unchanged()
     assert_untouched(exported, work / "exports")  # not only changed=0: bytes and mtimes too

@@ -1,0 +1,136 @@
+"""export.yml asks Label Studio for ONE export per annotator (the full JSON export, every task)
+and makes the annotator's file in study_export_format from it with Label Studio's own converter
+on the node (issue 16). The file must be what the server's own export of that format gives:
+checked here against the server's API export of the same project (JSON-equal; CSV same rows)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import urllib.request
+
+import pytest
+
+from support.modules import run_module
+from support.playbook import REPO
+
+CONFIG = (REPO / "files/study/label-config.xml").read_text()
+FORMULA = '=HYPERLINK("http://example.org/?leak","wrong laterality")'
+
+
+def conn(server) -> dict:
+    return {"url": server.url, "token_file": str(server.credentials_dir / "api_token")}
+
+
+def node_command(inst) -> list[str]:
+    """label_studio_node_env + [the env's python] + label_studio_node_run (roles/label_studio_instance)."""
+    return ["/usr/bin/env", f"PYTHONPATH={inst.state_dir / 'label_studio_node.zip'}",
+            str(inst.env_dir / "bin/python"), "-B", "-m", "label_studio_node"]
+
+
+def server_export(inst, pid: int, export_type: str) -> bytes:
+    """The server's own API export of the project in export_type (annotated tasks only)."""
+    req = urllib.request.Request(f"{inst.url}/api/projects/{pid}/export?exportType={export_type}",
+                                 headers={"Authorization": "Token " + inst.token})
+    with urllib.request.urlopen(req, timeout=300) as resp:
+        return resp.read()
+
+
+def report(key: int) -> dict:
+    return {"study_id": key, "batch": "batch9", "impression": f"Größe ✓ no acute process {key} / ok.",
+            "candidate0": "No acute cardiopulmonary process.", "candidate1": "Stable.",
+            "candidate2": "Mild atelectasis.", "candidate3": "Unchanged.",
+            "order": ["wgsum", "bertabs", "wgsum+cl", "gsum_thresholding"]}
+
+
+@pytest.fixture(scope="module")
+def annotated_project(server):
+    """A project of its own on the shared server (unique title, removed afterwards): annotated,
+    twice-annotated, skipped-only, annotated-and-skipped, empty-result and unannotated tasks."""
+    title = f"export-conversion {os.getpid()}"
+    res = run_module("label_studio_project", {"title": title, "label_config": CONFIG, **conn(server)})
+    assert res["changed"] and res["project_id"], res.get("msg")
+    pid = res["project_id"]
+    run_module("label_studio_tasks", {"project": title, "tasks": [report(k) for k in range(21, 28)],
+                                      **conn(server)})
+    tasks = server.api("GET", f"/api/tasks/?project={pid}&page_size=1000&fields=task_only&include=id,data")
+    by_key = {t["data"]["study_id"]: t["id"] for t in tasks["tasks"]}
+
+    def post(key, body):
+        server.api("POST", f"/api/tasks/{by_key[key]}/annotations/", {"lead_time": 12.3456789, **body})
+
+    span = {"from_name": "candidate0-labels-omissions", "to_name": "reference0", "type": "labels",
+            "value": {"start": 0, "end": 5, "text": "Größe", "labels": ["1a"]}}
+    post(21, {"result": [span, {"from_name": "duration-minutes", "to_name": "reference0", "type": "textarea",
+                                "value": {"text": ["4"]}}]})
+    post(21, {"result": [{"from_name": "candidate2-errors", "to_name": "candidate2", "type": "choices",
+                          "value": {"choices": ["3. Incorrect location/position of finding", "other"]}},
+                         {"from_name": "errors-candidate2-other", "to_name": "candidate2", "type": "textarea",
+                          "value": {"text": [FORMULA]}}]})
+    post(22, {"result": [], "was_cancelled": True})
+    post(23, {"result": [{"from_name": "remarks", "to_name": "reference0", "type": "textarea",
+                          "value": {"text": ["clear, \"quoted\"\nsecond line"]}}]})
+    post(23, {"result": [], "was_cancelled": True})
+    post(24, {"result": []})
+    yield title, pid
+    run_module("label_studio_project", {"title": title, "state": "absent", **conn(server)})
+    for name in own_copies(server, pid):  # the copies of this test's own server_export calls
+        os.unlink(server.data_dir / "export" / name)
+
+
+def own_copies(inst, pid: int) -> set[str]:
+    """The copies Label Studio keeps of every API export it serves of this (the test's own) project."""
+    return {n for n in os.listdir(inst.data_dir / "export") if n.startswith(f"project-{pid}-at-")}
+
+
+def bundle_export(server, title, export_format, tmp_path, data_dir=True):
+    bundle = tmp_path / f"bundle-{export_format}.json"
+    args = {"bundle": str(bundle), "projects": {"someone": title}, "format": export_format,
+            "node_command": node_command(server), **conn(server)}
+    if data_dir:
+        args["data_dir"] = str(server.data_dir)
+    res = run_module("label_studio_export", args)
+    assert not res["failed"], res.get("msg")
+    assert oct(bundle.stat().st_mode & 0o777) == "0o600"
+    (export,) = json.loads(bundle.read_text(encoding="utf-8"))["exports"]
+    return export
+
+
+@pytest.mark.parametrize("export_format", ["JSON_MIN", "JSON"])
+def test_the_json_file_is_the_servers_own_export(server, annotated_project, tmp_path, export_format):
+    title, pid = annotated_project
+    export = bundle_export(server, title, export_format, tmp_path)
+    theirs = json.loads(server_export(server, pid, export_format))
+    assert json.loads(export["file"]) == theirs  # same records, same order
+    if export_format == "JSON_MIN":
+        # Label Studio's own selection: the skipped-only task is left out, the empty result kept.
+        assert sorted(r["study_id"] for r in theirs) == [21, 21, 23, 24]
+    # The tables' source is the full export: every task, skipped annotations with their ids.
+    assert len(export["full"]) == 7
+
+
+def test_the_csv_file_has_the_servers_own_rows(server, annotated_project, tmp_path):
+    from ansible.module_utils.table_files import neutralize_csv
+    title, pid = annotated_project
+    export = bundle_export(server, title, "CSV", tmp_path)
+    theirs = neutralize_csv(server_export(server, pid, "CSV")).decode("utf-8")
+
+    def rows(text):
+        return list(csv.reader(io.StringIO(text, newline="")))
+    assert rows(export["file"]) == rows(theirs)
+    assert export["file"] == theirs
+    assert any(cell == "'" + FORMULA for row in rows(export["file"]) for cell in row)
+
+
+def test_one_api_export_per_project(server, annotated_project, tmp_path):
+    """Label Studio keeps a copy of every API export it serves (project-PID-at-...-info.json):
+    without data_dir the module leaves them, so they count the exports it asked for."""
+    title, pid = annotated_project
+    # Copies are named by the minute and the content: remove the earlier ones (all this test's
+    # own) so that one made again in the same minute is counted too.
+    for name in own_copies(server, pid):
+        os.unlink(server.data_dir / "export" / name)
+    bundle_export(server, title, "JSON_MIN", tmp_path, data_dir=False)
+    made = own_copies(server, pid)
+    assert len([n for n in made if n.endswith("-info.json")]) == 1, sorted(made)
