@@ -186,52 +186,70 @@ def converter_config(project):
     return {"config": config}
 
 
-def converted(module, project, full, export_format):
-    """The project's export in export_format made from its full export (bytes) by Label Studio's
-    own converter on the node (node_command, see label_studio_node/convert_export.py). Only
-    paths go in the command line; the files live in a private temporary dir next to the bundle."""
+def convert_all(module, jobs, export_format):
+    """Every project's export in export_format, made from its full export (bytes) by Label
+    Studio's own converter on the node, in one run of node_command (see
+    label_studio_node/convert_export.py): jobs are [(name, project, full)], the result is the
+    converted bytes in the same order. Only paths go in the command line; the files live in a
+    private temporary dir next to the bundle."""
     work = tempfile.mkdtemp(prefix=".convert-", dir=os.path.dirname(module.params["bundle"]))
     try:
-        paths = {name: os.path.join(work, name) for name in ("full.json", "config.json", "out")}
-        for name, data in (("full.json", full),
-                           ("config.json", json.dumps(converter_config(project)).encode("utf-8"))):
-            with os.fdopen(os.open(paths[name], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-                handle.write(data)
+        listed = []
+        for number, (name, project, full) in enumerate(jobs):
+            full_path = os.path.join(work, "%d.full.json" % number)
+            write_private(full_path, full)
+            listed.append({"name": "project %r" % project["title"], "full": full_path,
+                           "config": converter_config(project)["config"],
+                           "output": os.path.join(work, "%d.out" % number)})
+        jobs_path = os.path.join(work, "jobs.json")
+        write_private(jobs_path, json.dumps(listed).encode("utf-8"))
         argv = list(module.params["node_command"]) + [
-            "convert-export", "--full", paths["full.json"], "--config", paths["config.json"],
-            "--format", export_format, "--output", paths["out"]]
+            "convert-export", "--jobs", jobs_path, "--format", export_format]
         rc, _out, err = module.run_command(argv)
         if rc != 0:
             # The command's own last line (its messages name no study text; see convert_export.py).
-            raise LabelStudioError("converting the full export to %s failed: %s"
+            raise LabelStudioError("converting the full exports to %s failed: %s"
                                    % (export_format, (err.strip().splitlines() or ["exit %d" % rc])[-1]))
-        with open(paths["out"], "rb") as handle:
-            return handle.read()
+        converted = []
+        for job in listed:
+            with open(job["output"], "rb") as handle:
+                converted.append(handle.read())
+        return converted
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def write_private(path, data):
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+        handle.write(data)
+
+
 def export_bundle(module, client):
-    """Every project's export and full export (and the accounts) in one file; counts returned."""
+    """Every project's full export, its export in format made from it (and the accounts) in one
+    file; counts returned. Every export is taken before the one conversion run."""
     params = module.params
     listed = client.list_projects()
-    exports, counts = [], []
+    jobs = []
     for name, title in params["projects"].items():
-        item = {"name": name, "project": title}
         try:
             project = single_project(listed, title)
             if project is None:
                 raise LabelStudioError("no project is titled exactly %r" % title)
-            full = export(client, project, "JSON", True, params["data_dir"])
-            content = converted(module, project, full, params["format"])
-            if params["format"] == "CSV":
-                content = neutralize_csv(content)
-            exports.append({"name": item["name"], "project_id": project["id"],
-                            "file": content.decode("utf-8"), "full": json.loads(full.decode("utf-8"))})
-            counts.append(dict(count_export(content, params["format"]), name=item["name"],
-                               project_id=project["id"]))
+            jobs.append((name, project, export(client, project, "JSON", True, params["data_dir"])))
         except (LabelStudioError, ValueError, OSError) as err:
-            module.fail_json(msg="export of project %r: %s" % (item["project"], err))
+            module.fail_json(msg="export of project %r: %s" % (title, err))
+    try:
+        files = convert_all(module, jobs, params["format"])
+    except (LabelStudioError, ValueError, OSError) as err:
+        module.fail_json(msg=str(err))
+    exports, counts = [], []
+    for (name, project, full), content in zip(jobs, files):
+        if params["format"] == "CSV":
+            content = neutralize_csv(content)
+        exports.append({"name": name, "project_id": project["id"],
+                        "file": content.decode("utf-8"), "full": json.loads(full.decode("utf-8"))})
+        counts.append(dict(count_export(content, params["format"]), name=name,
+                           project_id=project["id"]))
     bundle = {"exports": exports}
     result = dict(projects=counts, dest=params["bundle"])
     if params["users"]:

@@ -134,3 +134,21 @@ def test_one_api_export_per_project(server, annotated_project, tmp_path):
     bundle_export(server, title, "JSON_MIN", tmp_path, data_dir=False)
     made = own_copies(server, pid)
     assert len([n for n in made if n.endswith("-info.json")]) == 1, sorted(made)
+
+
+def test_one_converter_run_for_every_project(server, annotated_project, tmp_path):
+    """The converter's import costs about a second: one node command converts every project's
+    export, not one per annotator (counted by a wrapper in front of node_command)."""
+    title, pid = annotated_project
+    runs = tmp_path / "runs"
+    counting = ["/bin/sh", "-c", 'echo run >> "$0"; exec "$@"', str(runs)] + node_command(server)
+    bundle = tmp_path / "bundle.json"
+    res = run_module("label_studio_export", {
+        "bundle": str(bundle), "projects": {"first": title, "second": title}, "format": "JSON_MIN",
+        "node_command": counting, "data_dir": str(server.data_dir), **conn(server)})
+    assert not res["failed"], res.get("msg")
+    assert runs.read_text().splitlines() == ["run"]
+    first, second = json.loads(bundle.read_text(encoding="utf-8"))["exports"]
+    assert (first["name"], second["name"]) == ("first", "second")
+    assert json.loads(first["file"]) == json.loads(second["file"]) == json.loads(
+        server_export(server, pid, "JSON_MIN"))

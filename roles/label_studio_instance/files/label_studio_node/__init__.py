@@ -15,7 +15,9 @@ Installed once per instance by the label_studio_instance role's entry point `nod
 is ever an argument: commands
 that connect to PostgreSQL run under the instance's with-service-env, which hands them POSTGRE_*
 through the environment. Standard library only, except psycopg (3, or psycopg2 on old Label
-Studio releases), imported only by the commands that talk to PostgreSQL; Python 3.8+.
+Studio releases), imported only by the commands that talk to PostgreSQL, and Label Studio's own
+converter and ujson, imported only by convert-export (which runs with the environment's Python
+for that reason); Python 3.8+.
 
 Modules
   settings      the one rule for POSTGRE_* (Label Studio's own: LABEL_STUDIO_X, HEARTEX_X, X)
@@ -33,4 +35,5 @@ Modules
   check_database   wait for PostgreSQL, say whether it is empty
   sqlite_to_postgresql   copy a SQLite study into an empty PostgreSQL database
   scheduler     run the backup on a crontab schedule without cron
+  convert_export   an export in JSON_MIN/JSON/CSV made from the full export by Label Studio's converter
 """

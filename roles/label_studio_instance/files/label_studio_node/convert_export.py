@@ -13,11 +13,13 @@ does the same with the same code: the converter of the environment Label Studio 
 (label_studio_sdk.converter in 1.23.2, label_studio_converter in 1.6.0), so it must run with that
 environment's Python.
 
-Arguments are paths only (the study's text stays in 0600 files):
-  --full FILE     the full JSON export (a list of tasks, download_all_tasks=true)
-  --config FILE   JSON: {"config": the project's parsed_label_config, or its label_config XML}
+Arguments are paths only (the study's text stays in 0600 files), and one run converts every
+project's export (the converter's import, ~1 s, is paid once, not once per annotator):
+  --jobs FILE     JSON list, one entry per project: {"name": what messages call it,
+                  "full": the full JSON export (a list of tasks, download_all_tasks=true),
+                  "config": the project's parsed_label_config (or its label_config XML),
+                  "output": the file to write, 0600 (must not exist)}
   --format F      JSON_MIN, JSON or CSV
-  --output FILE   written 0600 (must not exist)
 """
 from __future__ import annotations
 
@@ -51,14 +53,14 @@ def converter_class():
     return Converter
 
 
-def convert(full_path: str, config, export_format: str, output: str) -> None:
+def convert(converter_type, full_path: str, config, export_format: str, output: str) -> None:
     import ujson  # what the server dumps the tasks with before converting them
 
     with open(full_path, encoding="utf-8") as handle:
         tasks = json.load(handle)  # exact floats; ujson's parser may round the last digit
     if not isinstance(tasks, list):
         raise NodeError("%s is not a full export (a list of tasks)" % full_path)
-    converter = converter_class()(config=config, project_dir=None, download_resources=False)
+    converter = converter_type(config=config, project_dir=None, download_resources=False)
     work = tempfile.mkdtemp(prefix="convert-", dir=os.path.dirname(os.path.abspath(output)))
     try:
         source = os.path.join(work, "tasks.json")
@@ -81,20 +83,25 @@ def convert(full_path: str, config, export_format: str, output: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="label_studio_node convert-export",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--full", required=True)
-    parser.add_argument("--config", required=True)
+    parser.add_argument("--jobs", required=True)
     parser.add_argument("--format", required=True, choices=FORMATS)
-    parser.add_argument("--output", required=True)
     args = parser.parse_args(argv)
     os.umask(0o077)
     try:
-        with open(args.config, encoding="utf-8") as handle:
-            config = json.load(handle)["config"]
-        convert(args.full, config, args.format, args.output)
-    except (NodeError, OSError) as err:
+        with open(args.jobs, encoding="utf-8") as handle:
+            jobs = json.load(handle)
+        converter_type = converter_class()
+    except (NodeError, OSError, ValueError) as err:
         print("convert-export: %s" % err, file=sys.stderr)
         return 1
-    except Exception as err:  # noqa: BLE001 - the converter's messages may quote the study's text
-        print("convert-export: the converter failed (%s)" % type(err).__name__, file=sys.stderr)
-        return 1
+    for job in jobs:
+        try:
+            convert(converter_type, job["full"], job["config"], args.format, job["output"])
+        except (NodeError, OSError) as err:
+            print("convert-export: %s: %s" % (job["name"], err), file=sys.stderr)
+            return 1
+        except Exception as err:  # noqa: BLE001 - the converter's messages may quote the study's text
+            print("convert-export: %s: the converter failed (%s)" % (job["name"], type(err).__name__),
+                  file=sys.stderr)
+            return 1
     return 0
