@@ -511,6 +511,25 @@ def test_bundle_holds_every_annotator_with_tasks_keyed_by_project_in_study_order
     assert "Épanchement".encode("utf-8") in content
 
 
+
+@pytest.mark.parametrize("tasks", [
+    [{"study_id": 50848467, "batch": "batch0", "impression": "Épanchement \"5 mm\"\n\t\u2028\x00 ✓",
+      "order": ["wgsum", "bertabs"], "empty": [], "score": 1.5e-7, "big": 10 ** 30, "neg": -0.0,
+      "ok": True, "no": False, "none": None, "mixed": [None, True, 1.0, "x"]}],
+    [{"deep": {"a": [1, {"b": None}]}, "x": 1}, {"list_in_list": [1, [2]]}, {1: "int key"},
+     {"nan": float("nan")}, {"inf": float("inf")}, {}, {"plain": "last"}],
+])
+def test_task_files_and_bundle_share_one_layout_cache_byte_for_byte(tasks):
+    """study_batch_tasks lays each task out once for the bundle and the task files together (one
+    cache); each output is still exactly what json.dumps writes for it alone."""
+    texts = {}
+    content, _projects, _count = render_bundle({"a": tasks, "b": tasks[::-1]}, ["a", "b"], "RRS: ", texts)
+    assert content == json.dumps({"RRS: a": tasks, "RRS: b": tasks[::-1]}, ensure_ascii=False,
+                                 separators=(",", ":")).encode("utf-8")
+    for listed in (tasks, tasks[::-1]):
+        assert render_task_file(listed, texts) == json.dumps(listed, indent=2, ensure_ascii=False) + "\n"
+
+
 # --- balanced generator --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("annotators", [1, 2, 3, 4, 5, 6, 7, 10])
