@@ -164,7 +164,8 @@ from ansible.module_utils.label_studio_config import referenced_fields
 from ansible.module_utils.label_studio_lock import project_lock
 from ansible.module_utils.label_studio_task_keys import existing_records
 from ansible.module_utils.label_studio_task_plan import (ImportRefused, describe_plan, key_of,
-                                                         plan_import, task_data, validate_tasks)
+                                                         listing_filter, plan_import, task_data,
+                                                         validate_tasks)
 
 
 def read_json(path, what):
@@ -274,10 +275,12 @@ def run_imports(module, client, imports, result):
     key = params["key"]
     planned, refused = [], []
     try:
-        # Listed once for every project: Label Studio computes each project's counts in a listing.
+        # Listed once for every project: Label Studio computes each project's counts in a listing,
+        # so only the projects whose title holds the titles' common start (titles still matched
+        # exactly by single_project; the filter only leaves out projects that cannot match).
         # (Asking for include=task_number alone was tried: 1.23's answer then lacked the titles,
         # so no project was found.)
-        listed = client.list_projects()
+        listed = client.list_projects(listing_filter([title for title, _tasks in imports]))
     except LabelStudioError as err:
         module.fail_json(msg=str(err), **result)
     # Every project is checked and planned before the first task of any is written.

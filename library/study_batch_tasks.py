@@ -216,16 +216,18 @@ def existing_task_count(path):
         return None
 
 
-def sync_task_files(module, directory, plan, names, batches):
-    """Write the changed task files (not in check mode); return (task_files, changed, diff)."""
+def sync_task_files(module, directory, plan, names, batches, texts):
+    """Write the changed task files (not in check mode); return (task_files, changed, diff).
+
+    texts: the layout cache shared with write_bundle (a report given to several annotators is
+    one task object: laid out once, for the files and the bundle together)."""
     files = []
-    rendered = {}  # a report given to several annotators is one task object: laid out once
     for batch in batches:
         for name in names:
             tasks = plan[batch][name]
             if tasks:
                 files.append((task_file_path(directory, batch, name), len(tasks),
-                              render_task_file(tasks, rendered).encode("utf-8")))
+                              render_task_file(tasks, texts).encode("utf-8")))
     outputs = PrivateOutputs(directory, [(path, content) for path, _count, content in files])
     before = []
     after = []
@@ -253,11 +255,11 @@ def write_new_private(path, content):
         out.write(content)
 
 
-def write_bundle(path, by_annotator, names, prefix):
+def write_bundle(path, by_annotator, names, prefix, texts):
     """Every annotator's tasks in one 0600 file, also in check mode: the import's check reads it.
 
     path None: in a new private temp dir (removed again if the write fails)."""
-    content, projects, tasks = render_bundle(by_annotator, names, prefix)
+    content, projects, tasks = render_bundle(by_annotator, names, prefix, texts)
     made = None
     if path is None:
         made = tempfile.mkdtemp(prefix="study-assign-")  # mode 0700
@@ -323,10 +325,13 @@ def main():
         counts=task_counts(plan),
         task_counts=dict((name, len(tasks)) for name, tasks in by_annotator.items()),
     )
+    texts = {}  # each task laid out once, for the bundle and the task files (task_texts)
     if params["bundle"] or params["bundle_tempdir"]:
-        result["bundle"] = write_bundle(params["bundle"], by_annotator, names, params["project_prefix"])
+        result["bundle"] = write_bundle(params["bundle"], by_annotator, names,
+                                        params["project_prefix"], texts)
     if params["task_files_dir"]:
-        files, changed, diff = sync_task_files(module, params["task_files_dir"], plan, names, batches)
+        files, changed, diff = sync_task_files(module, params["task_files_dir"], plan, names,
+                                               batches, texts)
         result["task_files"] = files
         result["changed"] = changed
         if module._diff and result["changed"]:

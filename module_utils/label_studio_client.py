@@ -176,11 +176,18 @@ class LabelStudioClient:
         return self._version
 
     # -- projects --------------------------------------------------------------------------
-    def list_projects(self):
+    def list_projects(self, title_contains=None):
+        """Every project; with title_contains, at least those whose title contains it (Label
+        Studio 1.23's title filter, case-insensitive; a server without it lists them all), so the
+        caller still matches titles exactly. The listing counts each project's tasks: filtered,
+        a study with many large projects answers in a fraction of the time."""
         projects, page = [], 1
+        query = {"page_size": 100}
+        if title_contains:
+            query["title"] = title_contains
         while True:
             try:
-                answer = self.request("GET", "/api/projects/", {"page": page, "page_size": 100})
+                answer = self.request("GET", "/api/projects/", dict(query, page=page))
             except LabelStudioError as err:
                 if "HTTP 404" in str(err) and page > 1:  # past the last page
                     break

@@ -85,7 +85,7 @@ def task_file_clashes(batches, names):
     return problems
 
 
-def render_task_file(tasks, rendered=None):
+def render_task_file(tasks, texts=None):
     """File content for a task list: stable, readable, UTF-8 text kept as is.
 
     Byte for byte json.dumps(tasks, indent=2, ensure_ascii=False) + newline, the format these
@@ -94,25 +94,26 @@ def render_task_file(tasks, rendered=None):
     objects (text, numbers, lists of those: every study task) are laid out here with the C
     string encoder in about half of that, anything else by json.dumps itself.
 
-    rendered: a dict shared by the calls for several files, so a task object that is in several
-    of them (a report given to three annotators) is laid out once (kept by id(): the caller
-    keeps the tasks alive and unchanged meanwhile)."""
+    texts: a dict shared by the calls for several files and by render_bundle (task_texts), so a
+    task object that is in several of them (a report given to three annotators) is laid out
+    once, in both layouts at once."""
     if type(tasks) is not list or not tasks:
         return json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
-    items = _each_once(tasks, {} if rendered is None else rendered, _indented_task)
+    items = [pair[0] for pair in task_texts(tasks, {} if texts is None else texts)]
     return "[\n  " + ",\n  ".join(items) + "\n]\n"
 
 
-def _each_once(tasks, cache, render):
-    """[render(task)] for tasks, each task object rendered once: cache (shared by the calls) is
-    keyed by id(), as a report given to three annotators is one object in three lists."""
-    items = []
+def task_texts(tasks, cache):
+    """[(indented, compact)] JSON texts of the tasks, each task object laid out once: cache (shared
+    by the calls) is keyed by id(), as a report given to three annotators is one object in three
+    lists (the caller keeps the tasks alive and unchanged meanwhile)."""
+    pairs = []
     for task in tasks:
-        text = cache.get(id(task))
-        if text is None:
-            text = cache[id(task)] = render(task)
-        items.append(text)
-    return items
+        pair = cache.get(id(task))
+        if pair is None:
+            pair = cache[id(task)] = _task_texts(task)
+        pairs.append(pair)
+    return pairs
 
 
 def _json_scalar(value):
@@ -131,41 +132,58 @@ def _json_scalar(value):
     return None
 
 
-def _indented_task(task):
-    """One list item at indent level 1, as json.dumps(indent=2) writes it."""
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _task_texts(task):
+    """(list item at indent level 1 as json.dumps(indent=2) writes it, compact text as
+    json.dumps(separators=(",", ":")) writes it), both with ensure_ascii=False. A flat object's
+    values are encoded once for both; anything else goes to json itself."""
     if type(task) is dict and task:
         lines = []
+        parts = []
         for key, value in task.items():
-            text = _json_scalar(value) if type(key) is str else None
-            if text is None and type(key) is str and type(value) is list:
-                items = [_json_scalar(item) for item in value]
-                if None not in items:
-                    text = "[\n      " + ",\n      ".join(items) + "\n    ]" if items else "[]"
-            if text is None:
+            if type(key) is not str:
                 break
-            lines.append(encode_basestring(key) + ": " + text)
+            text = encode_basestring(value) if type(value) is str else _json_scalar(value)
+            if text is None:
+                if type(value) is not list:
+                    break
+                items = [_json_scalar(item) for item in value]
+                if None in items:
+                    break
+                if items:
+                    indented = "[\n      " + ",\n      ".join(items) + "\n    ]"
+                    text = "[" + ",".join(items) + "]"
+                else:
+                    indented = text = "[]"
+            else:
+                indented = text
+            name = encode_basestring(key)
+            lines.append(name + ": " + indented)
+            parts.append(name + ":" + text)
         else:
-            return "{\n    " + ",\n    ".join(lines) + "\n  }"
-    return json.dumps(task, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            return "{\n    " + ",\n    ".join(lines) + "\n  }", "{" + ",".join(parts) + "}"
+    return (json.dumps(task, indent=2, ensure_ascii=False).replace("\n", "\n  "), _COMPACT(task))
 
 
-def render_bundle(by_annotator, names, prefix):
+def render_bundle(by_annotator, names, prefix, texts=None):
     """(bytes, projects, tasks): the tasks of every annotator who has some, keyed by project title
     in the study's annotator order, as label_studio_tasks' bundle reads them. Compact: it is
     copied to the node and parsed once, never read by people (the task files are).
 
     Exactly json.dumps(bundle, ensure_ascii=False, separators=(",", ":")); a report given to
-    three annotators is one task object in three lists (plan_tasks), so each is encoded once."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    encoded = {}
+    three annotators is one task object in three lists (plan_tasks), so each is encoded once
+    (texts: the cache render_task_file shares, see task_texts)."""
+    texts = {} if texts is None else texts
     projects = []
     count = 0
     for name in names:
         tasks = by_annotator.get(name)
         if not tasks:
             continue
-        items = _each_once(tasks, encoded, encode)
-        projects.append(encode(prefix + name) + ":[" + ",".join(items) + "]")
+        items = [pair[1] for pair in task_texts(tasks, texts)]
+        projects.append(_COMPACT(prefix + name) + ":[" + ",".join(items) + "]")
         count += len(tasks)
     content = ("{" + ",".join(projects) + "}").encode("utf-8")
     return content, len(projects), count

@@ -39,6 +39,29 @@ class UnusualSheet(Exception):
     """Something the plain reader leaves to openpyxl."""
 
 
+_MAIN_URI = MAIN_NS[1:-1].encode("ascii")
+_DEFAULT_MAIN = b' xmlns="' + _MAIN_URI + b'"'
+
+
+def _parse_main_part(xml, root_name):
+    """(root element, prefix of the main namespace's tags) of a sheet or shared-strings part.
+
+    ElementTree spends about half of its parse giving every element its namespace. Where the
+    main namespace is declared only once, as the default namespace of the root element (as
+    openpyxl and Excel write these parts), and no element un-declares the default namespace,
+    every element without a prefix is in the main namespace and no other element is: the
+    declaration is dropped before the parse and the tags are read without it (prefix ""). Any
+    other part is parsed as it is (prefix MAIN_NS)."""
+    start = xml.find(b"<" + root_name)
+    head_end = xml.find(b">", start)
+    if (start >= 0 and xml.count(_MAIN_URI) == 1 and xml.find(_DEFAULT_MAIN, start, head_end) > 0
+            and b'xmlns=""' not in xml and b"xmlns=''" not in xml and b"<!" not in xml[:start]):
+        root = ElementTree.fromstring(xml.replace(_DEFAULT_MAIN, b"", 1))
+        if root.tag == root_name.decode("ascii"):
+            return root, ""
+    return ElementTree.fromstring(xml), MAIN_NS
+
+
 def xlsx_rows(path):
     """[(Excel row number, [cell values by column, None for empty])] of the first worksheet, as
     openpyxl's load_workbook(read_only=True, data_only=True) gives them (text, int, float,
@@ -79,14 +102,14 @@ def _parts(archive):
     raise UnusualSheet("no worksheet")
 
 
-def _text(element):
+def _text(element, ns=MAIN_NS):
     """A string item's text as openpyxl's Text.content: <t>, then each run's <t>; no phonetics."""
     parts = []
-    plain = element.find(MAIN_NS + "t")
+    plain = element.find(ns + "t")
     if plain is not None and plain.text:
         parts.append(plain.text)
-    for run in element.findall(MAIN_NS + "r"):
-        text = run.find(MAIN_NS + "t")
+    for run in element.findall(ns + "r"):
+        text = run.find(ns + "t")
         if text is not None and text.text:
             parts.append(text.text)
     return "".join(parts)
@@ -95,9 +118,9 @@ def _text(element):
 def _shared_strings(archive, path):
     if path is None:
         return []
-    root = ElementTree.fromstring(archive.read(path))
+    root, ns = _parse_main_part(archive.read(path), b"sst")
     # openpyxl drops 'x005F_' (Excel's escape of a literal underscore sequence) and nothing else.
-    return [_text(item).replace("x005F_", "") for item in root.iter(MAIN_NS + "si")]
+    return [_text(item, ns).replace("x005F_", "") for item in root.iter(ns + "si")]
 
 
 def _plain_number_styles(archive):
@@ -123,11 +146,12 @@ def _column_index(letters):
 def _sheet_rows(xml, strings, plain_styles):
     # One parse of the whole part (a few MB for tens of thousands of rows) is several times
     # faster than iterparse's events.
-    data = ElementTree.fromstring(xml).find(MAIN_NS + "sheetData")
+    root, ns = _parse_main_part(xml, b"worksheet")
+    data = root.find(ns + "sheetData")
     rows = []
     if data is None:
         return rows
-    row_tag, cell_tag, value_tag = MAIN_NS + "row", MAIN_NS + "c", MAIN_NS + "v"
+    row_tag, cell_tag = ns + "row", ns + "c"
     number = 0
     for element in data:
         if element.tag != row_tag:
@@ -153,17 +177,17 @@ def _sheet_rows(xml, strings, plain_styles):
                 raise UnusualSheet("cells out of order in row %d" % number)
             if column > len(values) + 1:
                 values.extend([None] * (column - 1 - len(values)))
-            values.append(_cell_value(cell, strings, plain_styles, value_tag))
+            values.append(_cell_value(cell, strings, plain_styles, ns))
         rows.append((number, values))
     return rows
 
 
-def _cell_value(cell, strings, plain_styles, value_tag):
+def _cell_value(cell, strings, plain_styles, ns):
     kind = cell.get("t", "n")
     if kind == "inlineStr":
-        inline = cell.find(MAIN_NS + "is")
-        return None if inline is None else _text(inline)
-    value = cell.findtext(value_tag) or None
+        inline = cell.find(ns + "is")
+        return None if inline is None else _text(inline, ns)
+    value = cell.findtext(ns + "v") or None
     if value is None:
         return None
     if kind == "n":
