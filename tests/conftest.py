@@ -91,8 +91,9 @@ SERVER_VARS = {"label_studio_scheduler": "supervisor"}
 BACKGROUND = Background()
 # How many modules ahead deploy_ahead starts: one was too few, a short module before (e.g.
 # test_study_controller_modules before test_study_flow) left the deploy to run in the foreground.
-# The one background thread still deploys in module order; a module that watches the whole
-# machine (no_background_deploy) ends the look-ahead until it has started.
+# The one background thread still deploys in module order. It keeps deploying while the syslog
+# test listens: that test keeps only messages tagged by its own runs (and background runs log
+# nothing there, no_target_syslog), so a deploy beside it is neither heard nor missed.
 LOOKAHEAD = 3
 REPO_TESTS = Path(__file__).resolve().parent
 
@@ -127,8 +128,6 @@ def _schedule(request) -> None:
     if not hasattr(session, "_ls_modules"):
         session._ls_modules = _modules_in_order(session)
         session._ls_wants_server = any("server" in item.fixturenames for item in session.items)
-        session._ls_watching = {item.module for item in session.items
-                                if "no_background_deploy" in item.fixturenames}
         session._ls_fixtures = {}
         for item in session.items:
             session._ls_fixtures.setdefault(item.module, set()).update(item.fixturenames)
@@ -149,8 +148,6 @@ def _schedule(request) -> None:
     if request.module in modules:
         position = modules.index(request.module)
         for module in modules[position + 1:position + 1 + LOOKAHEAD]:
-            if module in session._ls_watching:
-                break  # its fixtures watch the whole machine: nothing queued to run meanwhile
             if "node_study" in session._ls_fixtures[module] and not BACKGROUND.started("node_study"):
                 try:
                     made = (_node_study_made(request.getfixturevalue("make_node_instance"), factory),)
@@ -169,10 +166,7 @@ def _schedule(request) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def _start_ahead_at_module_start(request):
-    # Before the module's own fixtures; not in a module whose tests watch the whole machine.
-    if not any("no_background_deploy" in item.fixturenames for item in request.session.items
-               if item.module is request.module):
-        _schedule(request)
+    _schedule(request)  # before the module's own fixtures
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -186,12 +180,6 @@ def pytest_collection_modifyitems(session, config, items):
 @pytest.fixture(autouse=True)
 def _start_ahead_at_each_test(request):
     _schedule(request)  # e.g. on a fresh machine, once the first deploy has built the environment
-
-
-@pytest.fixture(scope="module")
-def no_background_deploy():
-    """For tests that watch the whole machine (e.g. syslog): no background deploy runs meanwhile."""
-    BACKGROUND.wait()
 
 
 @pytest.fixture(scope="module")

@@ -169,17 +169,40 @@ def db_host_inventory(path: Path, server) -> Path:
     return path
 
 
-def test_external_server_on_a_db_host(db_host, make_instance, tmp_path):
-    db_host.create_database("study", "annotation", "Db-Host-Pw-61c2")
-    # TLS with the server's certificate checked against the given root (issue 13).
-    inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
-                         label_studio_postgresql_name="study", label_studio_postgresql_user="annotation",
-                         label_studio_postgresql_sslmode="verify-full",
-                         label_studio_postgresql_sslrootcert=str(db_host.cert))
-    inst.inventory = db_host_inventory(tmp_path / "hosts.yml", db_host)
+@pytest.fixture(scope="module")
+def db_host_runs(db_host, make_instance, tmp_path_factory) -> dict:
+    """The deploys the db host refuses, at once (each its own instance, database and role; a
+    refused deploy writes nothing, so none changes what another reads): {case: (inst, run)}.
+    "missing" is test_external_server_on_a_db_host's instance before its password exists."""
+    cases = {
+        # TLS with the server's certificate checked against the given root (issue 13).
+        "missing": (("study", "annotation", "Db-Host-Pw-61c2"),
+                    {"label_studio_postgresql_sslmode": "verify-full",
+                     "label_studio_postgresql_sslrootcert": str(db_host.cert)}),
+        "wrong password": (("other", "other_user", "Right-Pw-0a9d"),
+                           {"label_studio_postgresql_password": "Wrong-Pw-77e1"}),
+        # verify-full with no root certificate to check the server's against.
+        "untrusted": (("unverified", "unverified_user", "Unverified-Pw-5b1e"),
+                      {"label_studio_postgresql_password": "Unverified-Pw-5b1e",
+                       "label_studio_postgresql_sslmode": "verify-full"}),
+        # A server (or an impostor) that asks for the password in clear text.
+        "cleartext": (("cleartext", CLEARTEXT_USER, "Cleartext-Pw-2c4d"),
+                      {"label_studio_postgresql_password": "Cleartext-Pw-2c4d"}),
+    }
+    made = {}
+    for case, ((name, user, password), more) in cases.items():
+        db_host.create_database(name, user, password)
+        inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
+                             label_studio_postgresql_name=name, label_studio_postgresql_user=user, **more)
+        inst.inventory = db_host_inventory(tmp_path_factory.mktemp("db-host") / "hosts.yml", db_host)
+        made[case] = inst
+    runs = at_once(*(inst.deploy for inst in made.values()))
+    return {case: (inst, run) for (case, inst), run in zip(made.items(), runs)}
 
+
+def test_external_server_on_a_db_host(db_host, db_host_runs):
+    inst, missing = db_host_runs["missing"]
     # No password given yet: refused before anything is written.
-    missing = inst.deploy()
     assert missing.returncode != 0
     assert "postgresql_password" in missing.output and "127.0.0.2" in missing.output
     assert not inst.data_dir.exists()
@@ -204,44 +227,28 @@ def test_external_server_on_a_db_host(db_host, make_instance, tmp_path):
     inst.deploy().assert_unchanged()
 
 
-def test_wrong_password_for_the_db_host_fails_clearly(db_host, make_instance, tmp_path):
-    db_host.create_database("other", "other_user", "Right-Pw-0a9d")
-    inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
-                         label_studio_postgresql_name="other", label_studio_postgresql_user="other_user",
-                         label_studio_postgresql_password="Wrong-Pw-77e1")
-    inst.inventory = db_host_inventory(tmp_path / "hosts.yml", db_host)
-    run = inst.deploy()
+def test_wrong_password_for_the_db_host_fails_clearly(db_host, db_host_runs):
+    _inst, run = db_host_runs["wrong password"]
     assert run.returncode != 0
     assert f"PostgreSQL refused database other as other_user on 127.0.0.2:{db_host.port}" in run.output
     assert "password authentication failed" in run.output
     assert "Wrong-Pw-77e1" not in run.output
 
 
-def test_db_host_without_a_trusted_certificate_is_refused(db_host, make_instance, tmp_path):
+def test_db_host_without_a_trusted_certificate_is_refused(db_host_runs):
     # verify-full with no root certificate to check the server's against: libpq refuses before
     # sending anything, and deploy says why.
-    db_host.create_database("unverified", "unverified_user", "Unverified-Pw-5b1e")
-    inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
-                         label_studio_postgresql_name="unverified", label_studio_postgresql_user="unverified_user",
-                         label_studio_postgresql_password="Unverified-Pw-5b1e",
-                         label_studio_postgresql_sslmode="verify-full")
-    inst.inventory = db_host_inventory(tmp_path / "hosts.yml", db_host)
-    run = inst.deploy()
+    _inst, run = db_host_runs["untrusted"]
     assert run.returncode != 0
     assert "PostgreSQL refused database unverified as unverified_user on 127.0.0.2" in run.output
     assert "root certificate file" in run.output, run.output[-3000:]
     assert "Unverified-Pw-5b1e" not in run.output
 
 
-def test_db_host_asking_for_a_clear_text_password_is_refused(db_host, make_instance, tmp_path):
+def test_db_host_asking_for_a_clear_text_password_is_refused(db_host_runs):
     # A server (or an impostor) that asks for the password in clear text gets nothing: SCRAM is
     # required of the server (libpq's require_auth, via PGREQUIREAUTH in the env file).
-    db_host.create_database("cleartext", CLEARTEXT_USER, "Cleartext-Pw-2c4d")
-    inst = make_instance(label_studio_database="postgresql", label_studio_postgresql_port=db_host.port,
-                         label_studio_postgresql_name="cleartext", label_studio_postgresql_user=CLEARTEXT_USER,
-                         label_studio_postgresql_password="Cleartext-Pw-2c4d")
-    inst.inventory = db_host_inventory(tmp_path / "hosts.yml", db_host)
-    run = inst.deploy()
+    _inst, run = db_host_runs["cleartext"]
     assert run.returncode != 0
     assert f"PostgreSQL refused database cleartext as {CLEARTEXT_USER} on 127.0.0.2" in run.output
     assert "scram-sha-256" in run.output and "cleartext password" in run.output, run.output[-3000:]

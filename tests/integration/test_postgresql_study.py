@@ -148,9 +148,13 @@ def test_deploy_refuses_to_go_back_to_an_empty_sqlite(migrated):
 @pytest.fixture(scope="module")
 def backed_up(migrated):
     fetch = migrated.work / "fetched"
-    migrated.playbook("playbooks/backup.yml", {"backup_fetch_dir": str(fetch)}).assert_ok()
+    # The export beside the backup: nothing writes to the study meanwhile (an export only reads,
+    # and pg_dump takes its own consistent snapshot), so both see the same data.
+    backup, migrated.at_backup = at_once(
+        lambda: migrated.playbook("playbooks/backup.yml", {"backup_fetch_dir": str(fetch)}),
+        lambda: export(migrated, "at-backup"))
+    backup.assert_ok()
     [migrated.archive] = fetch.glob("*.tar.gz")
-    migrated.at_backup = export(migrated, "at-backup")
     return migrated
 
 
@@ -212,15 +216,25 @@ def test_restore_round_trip(backed_up, ssh_node):
     task = backed_up.api("GET", f"/api/tasks/?project={projects['RRS: annotator6']}&page_size=1"
                                 "&fields=task_only")["tasks"][0]
     backed_up.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": []})
-    assert export(backed_up, "changed") != backed_up.at_backup
-
-    refused = backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive)})
+    # The export that shows the change and the refused restore at once: both only read (the
+    # export reads through the API, touching no task or annotation; the refusal writes nothing).
+    changed, refused = at_once(
+        lambda: export(backed_up, "changed"),
+        lambda: backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive)}))
+    assert changed != backed_up.at_backup
     assert refused.returncode != 0, refused.output[-3000:]
     assert "changed at" in refused.output and "nothing was changed" in refused.output, refused.output[-3000:]
 
     restored = backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive), "force": True})
     restored.assert_ok()
-    after = export(backed_up, "restored")
+    # The re-runs (deploy takes no backup/restore lock) and the export of the restored study at
+    # once: each re-run must find nothing to do, so neither changes what the export reads.
+    after, again, deploy = at_once(
+        lambda: export(backed_up, "restored"),
+        lambda: backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive), "force": True}),
+        backed_up.deploy)
+    again.assert_unchanged()
+    deploy.assert_unchanged()
     assert sorted(after) == sorted(backed_up.at_backup)
     for name in after:
         assert sorted_records(after[name]) == sorted_records(backed_up.at_backup[name]) \
@@ -237,12 +251,6 @@ def test_restore_round_trip(backed_up, ssh_node):
     assert node_sql(ssh_node, backed_up, "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
                                          " ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
                                          " AND c.relowner <> 'label_studio'::regrole") == "0"
-    # The re-runs at once (deploy takes no backup/restore lock): each must find nothing to do.
-    again, deploy = at_once(
-        lambda: backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive), "force": True}),
-        backed_up.deploy)
-    again.assert_unchanged()
-    deploy.assert_unchanged()
 
 
 # -- 3. load ------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ EMAILS = {"annotator1": "Syslog.Annotator1@Example.org", "annotator2": "syslog-a
 ANNOTATORS = [{"name": name, "email": EMAILS[name]} if name in EMAILS else name
               for name in (f"annotator{i}" for i in range(1, 7))]
 # Marks this run's messages: other test runs on the machine (CI runs one at a time, developers
-# may not) log to the same /dev/log while the listener is up.
+# may not) log to the same /dev/log while the listener is up, and this session's background
+# deploys keep running meanwhile (they log nothing there: no_target_syslog, and no tag).
 TAG = f"syslog-test-{uuid.uuid4().hex}"
 LOUD = {"ANSIBLE_NO_TARGET_SYSLOG": "False", "ANSIBLE_TARGET_LOG_INFO": TAG}
 DATE = "20261130"
@@ -58,7 +59,7 @@ def secrets(credentials_dir) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def logged(make_instance, tmp_path_factory, no_background_deploy):
+def logged(make_instance, tmp_path_factory):
     """Deploy, assign, export and backup at -vvv with a /dev/log listener; (syslog, output, inst)."""
     work = tmp_path_factory.mktemp("syslog")
     shutil.copy(EXAMPLE / "assignments.xlsx", work / "assignments.xlsx")

@@ -4,9 +4,7 @@ run (the machine has two cores; a test mostly waits on one process at a time).
 conftest.py schedules the shared `server` and the next test module's deploy_ahead (a function
 (make_instance, tmp_path_factory) -> instances) at each module start. Nothing starts before the
 shared Label Studio environment exists: a fresh machine's first deploy builds it, and two builds
-must not race. A module whose tests watch the whole machine (the `no_background_deploy` fixture)
-gets no background deploy during its module fixtures. Local playbook runs edit the crontab one at
-a time (crontab.py: leased_crontab_env)."""
+must not race. Local playbook runs edit the crontab one at a time (crontab.py: leased_crontab_env)."""
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,12 +39,6 @@ class Background:
         except BaseException as err:
             future.set_exception(err)
         return future.result()
-
-    def wait(self) -> None:
-        """Until nothing runs or waits to run in the background (results are their users' to judge)."""
-        for future in list(self._jobs.values()):
-            if not future.cancelled():
-                future.exception()
 
     def close(self) -> None:
         """End of session: jobs not begun are dropped, the running one is waited for."""
