@@ -110,6 +110,8 @@ def test_second_deploy_changes_nothing_and_adds_no_account(deployed):
     rerun, preview = at_once(deployed.deploy, lambda: deployed.deploy(check=True, diff=True))
     rerun.assert_unchanged()
     preview.assert_unchanged()
+    # Read on the controller and found as wanted: not even the copy module's two runs.
+    assert not rerun.ran("label_studio_study : Keep the invite link in a private file on the controller")
     assert deployed.api("GET", "/api/users/") == before_users
     assert link_file.stat().st_mtime_ns == before_link, "invite-link was rewritten"
 

@@ -99,5 +99,10 @@ def test_supervisor_takes_the_scheduled_backup(uncronned):
 
 def test_no_crontab_at_all_changes_nothing_on_a_rerun(uncronned):
     # auto on a node without crontab chooses supervisor too: the same deployment, changed=0.
-    uncronned.deploy(wrapper=NO_CRONTAB).assert_unchanged()
+    rerun = uncronned.deploy(wrapper=NO_CRONTAB).assert_unchanged()
     assert not crontab_mentions(uncronned)
+    # The supervisor scheduler's files were found as wanted by the probe: not even rewritten
+    # unchanged (their digest must be of the very text the copy writes).
+    for task in ("Write the schedule for supervisord's scheduler",
+                 "Declare the scheduler program to supervisord"):
+        assert not rerun.ran("label_studio_backup : " + task), task

@@ -36,6 +36,16 @@ class PlaybookRun:
         assert self.returncode == 0, f"{' '.join(self.args)} failed:\n{self.output[-6000:]}"
         return self
 
+    def ran(self, task: str) -> bool:
+        """Whether the task (its banner name, "role : name") ran on any host: an ok: or changed:
+        line under its banner; a skipped task has none (or no banner at all)."""
+        banner = f"TASK [{task}] "
+        runs = False
+        for block in self.output.split("\nTASK [")[1:]:
+            if ("TASK [" + block).startswith(banner):
+                runs = runs or bool(re.search(r"^(ok|changed): ", block, re.M))
+        return runs
+
     def assert_unchanged(self) -> "PlaybookRun":
         self.assert_ok()
         assert self.recap, f"no PLAY RECAP in output:\n{self.output[-3000:]}"
