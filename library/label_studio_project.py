@@ -153,7 +153,7 @@ def run_many(module, client):
     result = dict(changed=False, project_id=None, created=False, updated_fields=[], projects=[])
     try:
         label_config = read_label_config(params["label_config"])
-        plans = plan_projects(client.list_projects(), params["titles"], label_config,
+        plans = plan_projects(client.list_projects(params["titles"]), params["titles"], label_config,
                               params["description"], params["state"])
     except (LabelStudioError, ValueError) as err:
         module.fail_json(msg=str(err), **result)

@@ -164,8 +164,7 @@ from ansible.module_utils.label_studio_config import referenced_fields
 from ansible.module_utils.label_studio_lock import project_lock
 from ansible.module_utils.label_studio_task_keys import existing_records
 from ansible.module_utils.label_studio_task_plan import (ImportRefused, describe_plan, key_of,
-                                                         listing_filter, plan_import, task_data,
-                                                         validate_tasks)
+                                                         plan_import, task_data, validate_tasks)
 
 
 def read_json(path, what):
@@ -280,7 +279,7 @@ def run_imports(module, client, imports, result):
         # exactly by single_project; the filter only leaves out projects that cannot match).
         # (Asking for include=task_number alone was tried: 1.23's answer then lacked the titles,
         # so no project was found.)
-        listed = client.list_projects(listing_filter([title for title, _tasks in imports]))
+        listed = client.list_projects([title for title, _tasks in imports])
     except LabelStudioError as err:
         module.fail_json(msg=str(err), **result)
     # Every project is checked and planned before the first task of any is written.

@@ -176,15 +176,16 @@ class LabelStudioClient:
         return self._version
 
     # -- projects --------------------------------------------------------------------------
-    def list_projects(self, title_contains=None):
-        """Every project; with title_contains, at least those whose title contains it (Label
-        Studio 1.23's title filter, case-insensitive; a server without it lists them all), so the
-        caller still matches titles exactly. The listing counts each project's tasks: filtered,
-        a study with many large projects answers in a fraction of the time."""
+    def list_projects(self, titles=None):
+        """Every project; with titles, at least every project titled exactly as one of them: the
+        listing is filtered by their common start (listing_filter), and the caller still matches
+        titles exactly. The listing counts each project's tasks: filtered, a study with many
+        large projects answers in a fraction of the time."""
         projects, page = [], 1
         query = {"page_size": 100}
-        if title_contains:
-            query["title"] = title_contains
+        contains = listing_filter(titles or [])
+        if contains:
+            query["title"] = contains
         while True:
             try:
                 answer = self.request("GET", "/api/projects/", dict(query, page=page))
@@ -202,7 +203,7 @@ class LabelStudioClient:
 
     def find_project(self, title):
         """The project with exactly this title, or None; an error if the title is ambiguous."""
-        return single_project(self.list_projects(), title)
+        return single_project(self.list_projects([title]), title)
 
     def get_project(self, project_id):
         return self.request("GET", "/api/projects/%d/" % project_id)
@@ -275,6 +276,18 @@ class LabelStudioClient:
 
     def reset_invite(self):
         return self.request("POST", "/api/invite/reset-token")
+
+
+def listing_filter(titles):
+    """What the project listing may be filtered by (None: list them all) so that it still holds
+    every project titled exactly as one of `titles`: their longest common start, as Label Studio's
+    title filter keeps the titles that contain it (1.23: ignoring case; a server without the
+    filter lists them all)."""
+    start = titles[0] if titles else ""
+    for title in titles[1:]:
+        while not title.startswith(start):
+            start = start[:-1]
+    return start or None
 
 
 def exact_title_matches(projects, title):

@@ -10,17 +10,6 @@ def key_of(value):
     return str(value)
 
 
-def listing_filter(titles):
-    """What the project listing may be filtered by (None: list them all) so that it still holds
-    every project titled exactly as one of `titles`: their longest common start, as Label Studio's
-    title filter keeps the titles that contain it (ignoring case)."""
-    start = titles[0] if titles else ""
-    for title in titles[1:]:
-        while not title.startswith(start):
-            start = start[:-1]
-    return start or None
-
-
 def task_data(task):
     """Label Studio accepts {"data": {...}} or the flat data dict; work on the data."""
     if isinstance(task, dict) and isinstance(task.get("data"), dict):

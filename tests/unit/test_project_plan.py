@@ -1,6 +1,7 @@
 import pytest
 
-from ansible.module_utils.label_studio_client import LabelStudioError, exact_title_matches, single_project
+from ansible.module_utils.label_studio_client import (LabelStudioError, exact_title_matches, listing_filter,
+                                                      single_project)
 from ansible.module_utils.label_studio_config import LabelConfigError
 from ansible.module_utils.label_studio_project_plan import plan_project
 
@@ -83,3 +84,13 @@ def test_plan_projects_diff_is_keyed_by_title():
     plans = plan_projects(PROJECTS, ["RRS: annotator1", "new"], CONFIG, None, "present")
     diff = projects_diff(plans)
     assert diff["before"] == {"new": {}} and diff["after"]["new"]["title"] == "new"
+
+
+def test_listing_filter_keeps_every_wanted_project_in_the_listing():
+    """The project listing is filtered by the titles' common start (Label Studio keeps the titles
+    that contain it); the module still matches titles exactly."""
+    assert listing_filter(["RRS: annotator1"]) == "RRS: annotator1"
+    assert listing_filter(["RRS: annotator1", "RRS: annotator10", "RRS: annotator2"]) == "RRS: annotator"
+    assert listing_filter(["RRS: a", "Other"]) is None
+    assert listing_filter([]) is None
+    assert listing_filter(["Épanchement ✓ b", "Épanchement ✓ a"]) == "Épanchement ✓ "

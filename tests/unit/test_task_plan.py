@@ -1,5 +1,4 @@
-from ansible.module_utils.label_studio_task_plan import (describe_plan, listing_filter, plan_import,
-                                                         validate_tasks)
+from ansible.module_utils.label_studio_task_plan import describe_plan, plan_import, validate_tasks
 
 FIELDS = ["impression", "candidate0"]
 
@@ -57,13 +56,3 @@ def test_diff_names_keys_never_text():
     assert text == ("+ 23 task(s): study_id 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, "
                     "18, 19, 20, 21 ... (3 more)\n- 1 task(s): study_id 99\n= 1 task(s) already present\n")
     assert "secret" not in text
-
-
-def test_listing_filter_keeps_every_wanted_project_in_the_listing():
-    """The project listing is filtered by the titles' common start (Label Studio keeps the titles
-    that contain it); the module still matches titles exactly."""
-    assert listing_filter(["RRS: annotator1"]) == "RRS: annotator1"
-    assert listing_filter(["RRS: annotator1", "RRS: annotator10", "RRS: annotator2"]) == "RRS: annotator"
-    assert listing_filter(["RRS: a", "Other"]) is None
-    assert listing_filter([]) is None
-    assert listing_filter(["Épanchement ✓ b", "Épanchement ✓ a"]) == "Épanchement ✓ "
