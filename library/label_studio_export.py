@@ -151,7 +151,7 @@ from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNEC
                                                       LabelStudioError, client_from_module,
                                                       single_project)
 from ansible.module_utils.label_studio_export_count import count_export
-from ansible.module_utils.atomic_files import file_differs, write_atomic
+from ansible.module_utils.atomic_files import file_differs, write_atomic, write_new
 from ansible.module_utils.table_files import neutralize_csv
 
 
@@ -183,7 +183,7 @@ def converter_config(project):
     config = project.get("parsed_label_config") or project.get("label_config")
     if not config:
         raise LabelStudioError("the project listing has no label config")
-    return {"config": config}
+    return config
 
 
 def convert_all(module, jobs, export_format):
@@ -195,14 +195,14 @@ def convert_all(module, jobs, export_format):
     work = tempfile.mkdtemp(prefix=".convert-", dir=os.path.dirname(module.params["bundle"]))
     try:
         listed = []
-        for number, (name, project, full) in enumerate(jobs):
+        for number, (_name, project, full) in enumerate(jobs):
             full_path = os.path.join(work, "%d.full.json" % number)
-            write_private(full_path, full)
+            write_new(full_path, full)
             listed.append({"name": "project %r" % project["title"], "full": full_path,
-                           "config": converter_config(project)["config"],
+                           "config": converter_config(project),
                            "output": os.path.join(work, "%d.out" % number)})
         jobs_path = os.path.join(work, "jobs.json")
-        write_private(jobs_path, json.dumps(listed).encode("utf-8"))
+        write_new(jobs_path, json.dumps(listed).encode("utf-8"))
         argv = list(module.params["node_command"]) + [
             "convert-export", "--jobs", jobs_path, "--format", export_format]
         rc, _out, err = module.run_command(argv)
@@ -219,16 +219,11 @@ def convert_all(module, jobs, export_format):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def write_private(path, data):
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-        handle.write(data)
-
-
 def export_bundle(module, client):
     """Every project's full export, its export in format made from it (and the accounts) in one
     file; counts returned. Every export is taken before the one conversion run."""
     params = module.params
-    listed = client.list_projects()
+    listed = client.list_projects(list(params["projects"].values()))
     jobs = []
     for name, title in params["projects"].items():
         try:

@@ -182,7 +182,7 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.atomic_files import write_atomic
+from ansible.module_utils.atomic_files import write_atomic, write_new
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
 from ansible.module_utils.study_assignment_plan import (
@@ -247,14 +247,6 @@ def sync_task_files(module, directory, plan, names, batches, texts):
         "before_header": directory, "after_header": directory}
 
 
-def write_new_private(path, content):
-    """A new 0600 file in a new private dir: nothing to replace atomically, and it lives only for
-    one run, so no fsync either (16 MB for the bench's study: ~0.1 s less)."""
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    with os.fdopen(handle, "wb") as out:
-        out.write(content)
-
-
 def write_bundle(path, by_annotator, names, prefix, texts):
     """Every annotator's tasks in one 0600 file, also in check mode: the import's check reads it.
 
@@ -266,7 +258,8 @@ def write_bundle(path, by_annotator, names, prefix, texts):
         path = os.path.join(made, "tasks.json")
     try:
         if made:
-            write_new_private(path, content)
+            # Lives for one run in a new private dir: no rename, no fsync (16 MB: ~0.1 s less).
+            write_new(path, content, PRIVATE_FILE)
         else:
             write_atomic(path, content, PRIVATE_FILE)
     except BaseException:

@@ -74,6 +74,14 @@ def _stage(path, data, mode):
     return temporary
 
 
+def write_new(path, data, mode=0o600):
+    """Create `path`, which must not exist, holding `data` (bytes), with `mode` from its first
+    byte. For a scratch file in a private dir that lives for one run: there is nothing to
+    replace, so no temporary file and rename, and no fsync."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as out:
+        out.write(data)
+
+
 def remove_if_present(path):
     """Remove a file; one that is already gone is fine."""
     try:

@@ -30,7 +30,7 @@ def load_module():
 def test_the_converter_gets_the_parsed_config_or_else_the_xml():
     export = load_module()
     parsed = {"remarks": {"type": "TextArea", "to_name": ["reference0"]}}
-    assert export.converter_config({"parsed_label_config": parsed, "label_config": "<View/>"}) == {"config": parsed}
-    assert export.converter_config({"parsed_label_config": None, "label_config": "<View/>"}) == {"config": "<View/>"}
+    assert export.converter_config({"parsed_label_config": parsed, "label_config": "<View/>"}) == parsed
+    assert export.converter_config({"parsed_label_config": None, "label_config": "<View/>"}) == "<View/>"
     with pytest.raises(export.LabelStudioError):
         export.converter_config({"id": 1})

@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 
+from .atomic_files import write_new
 from .errors import NodeError
 
 FORMATS = ("JSON_MIN", "JSON", "CSV")
@@ -64,18 +65,17 @@ def convert(converter_type, full_path: str, config, export_format: str, output: 
     work = tempfile.mkdtemp(prefix="convert-", dir=os.path.dirname(os.path.abspath(output)))
     try:
         source = os.path.join(work, "tasks.json")
-        with open(os.open(source, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
-                  encoding="utf-8") as handle:
-            handle.write(ujson.dumps(served_tasks(tasks), ensure_ascii=False))
+        write_new(source, ujson.dumps(served_tasks(tasks), ensure_ascii=False).encode("utf-8"))
         result_dir = os.path.join(work, "out")
         os.mkdir(result_dir, 0o700)
         converter.convert(source, result_dir, export_format, is_dir=False)
         made = os.listdir(result_dir)
         if len(made) != 1:
             raise NodeError("the converter made %d files for %s, not one" % (len(made), export_format))
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with open(os.path.join(result_dir, made[0]), "rb") as src, open(fd, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+        # Linked, not copied: work is beside output (same file system); a link, unlike a rename,
+        # refuses an output that exists. The converter's file is the study's text: 0600.
+        os.link(os.path.join(result_dir, made[0]), output)
+        os.chmod(output, 0o600)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
