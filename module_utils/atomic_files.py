@@ -28,22 +28,24 @@ def write_atomic(path, data, mode=0o600):
 def write_all_atomic(files, mode=0o600):
     """write_atomic for several (path, data) pairs that belong together; list of changed flags.
 
+    A pair may carry its own mode as a third item, (path, data, mode); `mode` is for the others.
     Every new content is written and fsynced to its temporary file before the first rename, so a
     failure while writing (a full disk) leaves all the old files in place, not a mixed set.
     """
-    differences = [_difference(path, data, mode) for path, data in files]
+    files = [(item[0], item[1], item[2] if len(item) > 2 else mode) for item in files]
+    differences = [_difference(path, data, file_mode) for path, data, file_mode in files]
     staged = []
     try:
-        for (path, data), difference in zip(files, differences):
+        for (path, data, file_mode), difference in zip(files, differences):
             if difference == "content":
-                staged.append((_stage(path, data, mode), path))
+                staged.append((_stage(path, data, file_mode), path))
     except BaseException:
         for temporary, _path in staged:
             remove_if_present(temporary)
         raise
-    for (path, _data), difference in zip(files, differences):
+    for (path, _data, file_mode), difference in zip(files, differences):
         if difference == "mode":
-            os.chmod(path, mode)
+            os.chmod(path, file_mode)
     directories = set()
     for index, (temporary, path) in enumerate(staged):
         try:
