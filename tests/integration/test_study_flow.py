@@ -65,12 +65,16 @@ def assign(inst, tmp_path, batch, **kwargs):
     there or in the node's state dir (the tasks' text must not stay behind, also on failure)."""
     temp = tmp_path / "controller-tmp"
     temp.mkdir(exist_ok=True)
+    # This run's own remote temp dir: ~/.ansible/tmp is shared with the other tests' runs, whose
+    # import tasks may hold a bundle.json there at this very moment.
+    remote_tmp = tmp_path / "node-tmp"
     run = inst.playbook("playbooks/assign.yml", {"batch": batch, **kwargs.pop("more", {})},
-                        env={"TMPDIR": str(temp)}, **kwargs)
+                        env={"TMPDIR": str(temp), "ANSIBLE_REMOTE_TMP": str(remote_tmp)}, **kwargs)
     assert list(temp.iterdir()) == []
     assert [p.name for p in inst.state_dir.iterdir() if "assign" in p.name] == []
-    # The node's copy travels in the import task's own temp dir (label_studio_tasks' action plugin).
-    assert list(Path("~/.ansible/tmp").expanduser().glob("*/bundle.json")) == []
+    # The node's copy travels in the import task's own temp dir (label_studio_tasks' action
+    # plugin), which is removed with what it held.
+    assert not remote_tmp.exists() or list(remote_tmp.rglob("*")) == []
     return run
 
 
