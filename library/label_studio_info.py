@@ -14,9 +14,11 @@ description:
     nothing until the listener on the port is known to belong to the deploying account (its owner
     uid in /proc/net/tcp and tcp6). This module gives the playbooks those calls.
   - O(query=port) asks only the kernel who listens on the port and sends nothing at all.
-  - O(query=health) waits until C(/health) answers C(UP); it sends no token. Where the listener's
-    owner cannot be seen (no /proc/net/tcp, e.g. a macOS controller probing a tunnel) it goes ahead
-    unchecked, as nothing secret is sent; every query that sends the token refuses instead.
+  - O(query=health) waits until C(/health) answers C(UP); it sends no token for that. Where the
+    listener's owner cannot be seen (no /proc/net/tcp, e.g. a macOS controller probing a tunnel) it
+    goes ahead unchecked, as nothing secret is sent; every query that sends the token refuses
+    instead. Given the API token, it then also says whether the token is accepted, as
+    O(query=whoami) does (one module run for both, as deploy asks after every start).
   - O(query=whoami) says whether the API token is accepted.
   - O(query=projects) returns each project's id, title and counts (no task data).
   - O(query=users) writes Label Studio's list of accounts (with emails) as it is, to O(dest)
@@ -37,7 +39,7 @@ options:
     type: path
 notes:
   - The API token (O(token) or O(token_file)) is required for O(query=whoami), O(query=projects)
-    and O(query=users).
+    and O(query=users), and optional for O(query=health).
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -54,6 +56,14 @@ EXAMPLES = r"""
     query: health
     url: http://127.0.0.1:8080
     wait_seconds: 240
+
+- name: Wait until it is healthy, then check that the API token is accepted
+  label_studio_info:
+    query: health
+    url: http://127.0.0.1:8080
+    wait_seconds: 240
+    token_file: ~/.local/state/label-studio/ls-0123456789/api_token
+  register: health
 
 - name: Count every project's tasks and annotations
   label_studio_info:
@@ -80,8 +90,12 @@ status:
   type: raw
 token_accepted:
   description: Whether Label Studio accepts the API token.
-  returned: query=whoami
+  returned: query=whoami, and query=health given the token
   type: bool
+token_status:
+  description: The HTTP status of C(whoami) (200, or 401 for a rejected token).
+  returned: query=health given the token
+  type: int
 projects:
   description: Every project's id, title and counts (skipped annotations counted apart).
   returned: query=projects
@@ -148,6 +162,15 @@ def ask_port(module):
 HEALTH_POLL_SECONDS = 0.25
 
 
+def token_accepted(client):
+    """Whether Label Studio accepts the client's API token (whoami answers, or 401)."""
+    try:
+        client.request("GET", "/api/current-user/whoami")
+    except TokenRejected:
+        return False
+    return True
+
+
 def wait_healthy(client, wait_seconds):
     deadline = time.time() + wait_seconds
     while True:
@@ -183,20 +206,23 @@ def main():
         module.exit_json(changed=False, **ask_port(module))
     token = None
     try:
-        if query in NEEDS_TOKEN:
+        if query in NEEDS_TOKEN or params.get("token") or params.get("token_file"):
             token = read_token(params.get("token"), params.get("token_file"))
         if query == "health":
             # Its own retry loop: a start that runs migrations takes minutes, not wait_seconds' 60.
             client = LabelStudioClient(params["url"], None, timeout=params["timeout"], wait_seconds=0)
-            module.exit_json(changed=False, **wait_healthy(client, params["wait_seconds"]))
+            result = wait_healthy(client, params["wait_seconds"])
+            if token is not None:
+                client = LabelStudioClient(params["url"], token, timeout=params["timeout"],
+                                           wait_seconds=params["wait_seconds"])
+                accepted = token_accepted(client)
+                result.update(token_accepted=accepted, token_status=200 if accepted else 401)
+            module.exit_json(changed=False, **result)
         client = LabelStudioClient(params["url"], token, timeout=params["timeout"],
                                    wait_seconds=params["wait_seconds"])
         if query == "whoami":
-            try:
-                client.request("GET", "/api/current-user/whoami")
-            except TokenRejected:
-                module.exit_json(changed=False, token_accepted=False, status=401)
-            module.exit_json(changed=False, token_accepted=True, status=200)
+            accepted = token_accepted(client)
+            module.exit_json(changed=False, token_accepted=accepted, status=200 if accepted else 401)
         if query == "projects":
             module.exit_json(changed=False, projects=project_counts(client.list_projects()))
         payload = client.request("GET", "/api/users/", raw=True)

@@ -254,3 +254,18 @@ def test_export_round_trip(server, project, tmp_path):
     all_tasks = run_module("label_studio_export", {**args, "format": "JSON", "download_all_tasks": True,
                                                    "dest": str(tmp_path / "full.json")})
     assert (all_tasks["tasks"], all_tasks["annotations"]) == (3, 2)
+
+
+def test_health_with_the_token_also_says_whether_it_is_accepted(server, tmp_path):
+    # deploy waits for health and checks its API token in one module run; a token Label Studio
+    # does not know (a data dir made with other credentials) must come back as rejected.
+    healthy = run_module("label_studio_info", {"query": "health", "wait_seconds": 30, **conn(server)})
+    assert (healthy["status"], healthy["token_accepted"], healthy["token_status"]) == ("UP", True, 200)
+    wrong = tmp_path / "api_token"
+    wrong.write_text("0" * 40 + "\n")
+    wrong.chmod(0o600)
+    rejected = run_module("label_studio_info", {"query": "health", "url": server.url, "wait_seconds": 30,
+                                                "token_file": str(wrong)})
+    assert (rejected["status"], rejected["token_accepted"], rejected["token_status"]) == ("UP", False, 401)
+    tokenless = run_module("label_studio_info", {"query": "health", "url": server.url, "wait_seconds": 30})
+    assert tokenless["status"] == "UP" and "token_accepted" not in tokenless
