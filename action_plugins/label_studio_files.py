@@ -60,6 +60,9 @@ class ActionModule(ActionBase):
         """The bytes one entry of `files` wants at its dest."""
         if not isinstance(entry, dict) or not entry.get("dest") or entry.get("mode") is None:
             raise AnsibleActionFail("every item of files needs dest and mode")
+        unknown = sorted(set(entry) - set(["dest", "content", "content_base64", "mode", "secret"]))
+        if unknown:
+            raise AnsibleActionFail("%s: unknown keys %s" % (entry["dest"], ", ".join(unknown)))
         given = [key for key in ("content", "content_base64") if entry.get(key) is not None]
         if len(given) != 1:
             raise AnsibleActionFail("%s: give exactly one of content and content_base64" % entry["dest"])
