@@ -11,7 +11,8 @@ from .playbook import REPO
 
 
 def module_command(name: str, args: dict, check: bool = False, diff: bool = False) -> list[str]:
-    cmd = ["ansible", "localhost", "-c", "local", "-m", name, "-a", json.dumps(args)]
+    # No -a for a module without arguments: ansible reads "-a '{}'" as raw params and refuses them.
+    cmd = ["ansible", "localhost", "-c", "local", "-m", name] + (["-a", json.dumps(args)] if args else [])
     return cmd + (["--check"] if check else []) + (["--diff"] if diff else [])
 
 
