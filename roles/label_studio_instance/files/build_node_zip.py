@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Build the node package as one zip (controller side): usage build_node_zip.py PACKAGE_DIR.
+
 One file crosses to the node in one module run (a directory copy costs a module run per file,
 about ten seconds of every deploy), and `PYTHONPATH=ZIP python -m label_studio_node` imports
 from it. The same sources give the same bytes (sorted names, fixed timestamps and modes), so a
