@@ -14,8 +14,9 @@ description:
     M(ansible.builtin.setup) names them). They are all the playbooks read of the node; the
     instance's default paths are under C(user_dir).
   - Its action plugin (action_plugins/label_studio_account.py) reads the same entry with one
-    shell command, C(getent passwd "$(id -u)"), in a few milliseconds instead of a Python module
-    run (~0.3-0.5 s; M(ansible.builtin.setup) takes about twice that even for one subset). Only
+    shell command (C(getent passwd) for the uid that C(id -u) prints) in a few milliseconds
+    instead of a Python module run (~0.3-0.5 s; M(ansible.builtin.setup) takes about twice that
+    even for one subset). Only
     where that command is missing or its answer does not parse does this module run.
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
