@@ -38,7 +38,9 @@ description:
   - The report text never leaves the module as a return value or argument (it would reach the
     node's syslog and Ansible's output); the tasks travel as a file, O(bundle).
   - Run it on the controller (delegated to C(localhost), or in a play on C(localhost)); it needs
-    the Python package openpyxl there.
+    the Python package openpyxl there. Its action plugin (action_plugins/study_batch_tasks.py)
+    runs the work in Ansible's own process on the controller, which saves starting a module
+    there; the module itself runs only where that plugin is not configured.
 version_added: "1.0.0"
 author:
   - Label Studio study automation (@label-studio-study)
@@ -177,158 +179,20 @@ task_files:
   sample: [{path: artifacts/tasks/batch2-annotator1-tasks.json, tasks: 50, changed: true}]
 """
 
-import json
-import os
-import shutil
-import tempfile
-
-from ansible.module_utils.atomic_files import write_atomic, write_new
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
-from ansible.module_utils.study_assignment_plan import (
-    plan_tasks, render_bundle, render_task_file, task_counts, task_file_clashes, task_file_path,
-    tasks_by_annotator)
-from ansible.module_utils.study_outputs import PRIVATE_FILE, PrivateOutputs
-from ansible.module_utils.study_sheet import StudyDataError
-from ansible.module_utils.study_validation import (format_problems, load_study, resolve_batches,
-                                                   sheet_warnings)
-
-
-def required_fields(path):
-    """Fields the label config shows, or ([], problem) when it cannot be used."""
-    if not path:
-        return [], []
-    try:
-        with open(path, "rb") as handle:
-            return referenced_fields(handle.read().decode("utf-8")), []
-    except (IOError, OSError) as err:
-        return [], ["label_config %s: cannot read it: %s" % (path, err)]
-    except (LabelConfigError, UnicodeDecodeError) as err:
-        return [], ["label_config %s: %s" % (path, err)]
-
-
-def existing_task_count(path):
-    """Tasks in an existing task file, for the diff (None when absent or unreadable)."""
-    try:
-        with open(path, "rb") as handle:
-            return len(json.loads(handle.read().decode("utf-8")))
-    except (IOError, OSError, ValueError, TypeError):
-        return None
-
-
-def sync_task_files(module, directory, plan, names, batches, texts):
-    """Write the changed task files (not in check mode); return (task_files, changed, diff).
-
-    texts: the layout cache shared with write_bundle (a report given to several annotators is
-    one task object: laid out once, for the files and the bundle together)."""
-    files = []
-    for batch in batches:
-        for name in names:
-            tasks = plan[batch][name]
-            if tasks:
-                files.append((task_file_path(directory, batch, name), len(tasks),
-                              render_task_file(tasks, texts).encode("utf-8")))
-    outputs = PrivateOutputs(directory, [(path, content) for path, _count, content in files])
-    before = []
-    after = []
-    for (path, count, _content), differs in zip(files, outputs.differs):
-        if differs:
-            old = existing_task_count(path)
-            before.append("%s: %s\n" % (path, "absent" if old is None else "%d tasks" % old))
-            after.append("%s: %d tasks\n" % (path, count))
-    if files and outputs.changed and not module.check_mode:
-        # Together: every changed file staged and fsynced before the first rename (a full disk
-        # leaves the old set, not a mix), and the directory fsynced once, not once per file.
-        outputs.write()
-    task_files = [{"path": path, "tasks": count, "changed": differs}
-                  for (path, count, _content), differs in zip(files, outputs.differs)]
-    return task_files, bool(files) and outputs.changed, {
-        "before": "".join(before), "after": "".join(after),
-        "before_header": directory, "after_header": directory}
-
-
-def write_bundle(path, by_annotator, names, prefix, texts):
-    """Every annotator's tasks in one 0600 file, also in check mode: the import's check reads it.
-
-    path None: in a new private temp dir (removed again if the write fails)."""
-    content, projects, tasks = render_bundle(by_annotator, names, prefix, texts)
-    made = None
-    if path is None:
-        made = tempfile.mkdtemp(prefix="study-assign-")  # mode 0700
-        path = os.path.join(made, "tasks.json")
-    try:
-        if made:
-            # Lives for one run in a new private dir: no rename, no fsync (16 MB: ~0.1 s less).
-            write_new(path, content, PRIVATE_FILE)
-        else:
-            write_atomic(path, content, PRIVATE_FILE)
-    except BaseException:
-        if made:
-            shutil.rmtree(made, ignore_errors=True)
-        raise
-    bundle = {"path": path, "projects": projects, "tasks": tasks}
-    if made:
-        bundle["dir"] = made
-    return bundle
+from ansible.module_utils.study_batch_plan import ARGUMENT_SPEC, BatchRefused, plan_batch
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            reports=dict(type="path", required=True),
-            assignments=dict(type="path", required=True),
-            label_config=dict(type="path"),
-            annotators=dict(type="list", elements="raw", required=True),
-            batch=dict(type="str", required=True),
-            key=dict(type="str", default="study_id", no_log=False),
-            task_files_dir=dict(type="path"),
-            bundle=dict(type="path"),
-            bundle_tempdir=dict(type="bool", default=False),
-            project_prefix=dict(type="str", default=""),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    if params["bundle"] and params["bundle_tempdir"]:
-        module.fail_json(msg="bundle and bundle_tempdir=true are mutually exclusive")
-
-    fields, problems = required_fields(params["label_config"])
+    # The action plugin (action_plugins/study_batch_tasks.py) runs plan_batch in the controller's
+    # own process; this runs where no action plugin is configured.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        sheet, reports_by_id, names, study_problems = load_study(
-            params["assignments"], params["reports"], params["annotators"], params["key"], fields)
-    except StudyDataError as err:
+        result, warnings = plan_batch(module.params, module.check_mode, module._diff)
+    except BatchRefused as err:
         module.fail_json(msg=str(err))
-    problems.extend(study_problems)
-    batches = []
-    if not sheet.problems:
-        batches, batch_problems = resolve_batches(sheet, params["batch"])
-        problems.extend(batch_problems)
-    if not problems:
-        problems.extend(task_file_clashes(batches, names))
-    if problems:
-        module.fail_json(msg=format_problems(problems))
-    for warning in sheet_warnings(sheet):
+    for warning in warnings:
         module.warn(warning)
-
-    plan = plan_tasks(sheet, reports_by_id, names, batches, params["key"])
-    by_annotator = tasks_by_annotator(plan, names, batches)
-    result = dict(
-        changed=False,
-        batches=batches,
-        counts=task_counts(plan),
-        task_counts=dict((name, len(tasks)) for name, tasks in by_annotator.items()),
-    )
-    texts = {}  # each task laid out once, for the bundle and the task files (task_texts)
-    if params["bundle"] or params["bundle_tempdir"]:
-        result["bundle"] = write_bundle(params["bundle"], by_annotator, names,
-                                        params["project_prefix"], texts)
-    if params["task_files_dir"]:
-        files, changed, diff = sync_task_files(module, params["task_files_dir"], plan, names,
-                                               batches, texts)
-        result["task_files"] = files
-        result["changed"] = changed
-        if module._diff and result["changed"]:
-            result["diff"] = diff
     module.exit_json(**result)
 
 

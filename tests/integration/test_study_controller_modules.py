@@ -1,7 +1,8 @@
 """The controller-side study modules through real ansible-playbook runs (no Label Studio needed).
 
 study_batch_tasks: task files written once, private, unchanged on re-run, nothing in check mode,
-nothing at all when the sheet has errors. generate-assignments.yml: writes a balanced batch,
+nothing at all when the sheet has errors; its action plugin (in ansible's process) and the module
+write the same. generate-assignments.yml: writes a balanced batch,
 refuses the same batch again, writes nothing in check mode.
 """
 from __future__ import annotations
@@ -93,6 +94,24 @@ def test_task_files_written_once_private_and_unchanged_on_rerun(study):
     run_playbook(study["playbook"], study["vars"], check=True, diff=True).assert_unchanged()
     assert_untouched(written, tasks)  # not only changed=0: no file rewritten either
 
+
+def test_the_action_plugin_plans_in_process_exactly_as_the_module(study, tmp_path_factory):
+    """study_batch_tasks' action plugin runs the plan in ansible's own process (no module is
+    started: -vvv names no module file) and writes the very files, counts and modes the module
+    writes when no action plugin is configured."""
+    results = {}
+    for how, env in (("plugin", None),
+                     ("module", {"ANSIBLE_ACTION_PLUGINS": str(tmp_path_factory.mktemp("none"))})):
+        tasks = study["dir"] / f"tasks-{how}"
+        run = run_playbook(study["playbook"], dict(study["vars"], task_files_dir=str(tasks)),
+                           env=env, extra_args=["-vvv"]).assert_ok()
+        assert run.changed == 1
+        started = "library/study_batch_tasks.py" in run.output
+        assert started == (how == "module"), run.output[-3000:]
+        results[how] = (counts(run), {path.name: (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+                                      for path in tasks.iterdir()}, stat.S_IMODE(tasks.stat().st_mode))
+    assert results["plugin"] == results["module"]
+    assert len(results["plugin"][1]) == 18
 
 def test_one_batch_only_and_repeated_annotators_are_warnings(study):
     """The example's batch0/batch1 rows say 'all' in a1 and a2, as the original sheet did: no
