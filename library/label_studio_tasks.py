@@ -167,6 +167,10 @@ from ansible.module_utils.label_studio_task_plan import (ImportRefused, describe
                                                          plan_import, task_data, validate_tasks)
 
 
+# What plan_project reads of a listed project (task_number: existing_records' check).
+LISTED_FIELDS = ("id", "title", "label_config", "task_number")
+
+
 def read_json(path, what):
     try:
         with open(path) as handle:
@@ -277,9 +281,9 @@ def run_imports(module, client, imports, result):
         # Listed once for every project: Label Studio computes each project's counts in a listing,
         # so only the projects whose title holds the titles' common start (titles still matched
         # exactly by single_project; the filter only leaves out projects that cannot match).
-        # (Asking for include=task_number alone was tried: 1.23's answer then lacked the titles,
-        # so no project was found.)
-        listed = client.list_projects([title for title, _tasks in imports])
+        # Only the fields used here are asked for (1.23 leaves out what `include` does not name:
+        # include=task_number alone once left the titles out, so no project was found).
+        listed = client.list_projects([title for title, _tasks in imports], fields=LISTED_FIELDS)
     except LabelStudioError as err:
         module.fail_json(msg=str(err), **result)
     # Every project is checked and planned before the first task of any is written.

@@ -176,16 +176,22 @@ class LabelStudioClient:
         return self._version
 
     # -- projects --------------------------------------------------------------------------
-    def list_projects(self, titles=None):
+    def list_projects(self, titles=None, fields=None):
         """Every project; with titles, at least every project titled exactly as one of them: the
         listing is filtered by their common start (listing_filter), and the caller still matches
         titles exactly. The listing counts each project's tasks: filtered, a study with many
-        large projects answers in a fraction of the time."""
+        large projects answers in a fraction of the time.
+
+        fields: only these are asked for (Label Studio's `include`): 1.23 then computes and
+        sends only those (20 projects: 0.03 s instead of 0.16 s), 1.6 only those counts. A
+        version whose answer lacks one of them is asked again without `include`."""
         projects, page = [], 1
         query = {"page_size": 100}
         contains = listing_filter(titles or [])
         if contains:
             query["title"] = contains
+        if fields:
+            query["include"] = ",".join(fields)
         while True:
             try:
                 answer = self.request("GET", "/api/projects/", dict(query, page=page))
@@ -194,11 +200,14 @@ class LabelStudioClient:
                     break
                 raise
             if isinstance(answer, list):  # unpaginated answer
-                return answer
+                projects = answer
+                break
             projects.extend(answer.get("results", []))
             if not answer.get("next"):
                 break
             page += 1
+        if fields and not all(set(fields) <= set(project) for project in projects):
+            return self.list_projects(titles)
         return projects
 
     def find_project(self, title):

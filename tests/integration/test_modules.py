@@ -269,3 +269,23 @@ def test_health_with_the_token_also_says_whether_it_is_accepted(server, tmp_path
     assert (rejected["status"], rejected["token_accepted"], rejected["token_status"]) == ("UP", False, 401)
     tokenless = run_module("label_studio_info", {"query": "health", "url": server.url, "wait_seconds": 30})
     assert tokenless["status"] == "UP" and "token_accepted" not in tokenless
+
+
+
+def test_listing_only_the_fields_asked_gives_their_values_and_falls_back_when_one_is_missing(server, project):
+    """label_studio_tasks lists projects with `include` (its LISTED_FIELDS): the values are those
+    of the full listing; a field the server does not send makes the client list again in full
+    rather than hand on projects without it."""
+    from ansible.module_utils.label_studio_client import LabelStudioClient
+
+    title, pid = project
+    run_module("label_studio_tasks", {"project": title, "tasks": [report(1), report(2)], **conn(server)})
+    client = LabelStudioClient(server.url, server.token)
+    full = {p["id"]: p for p in client.list_projects([title])}
+    fields = ("id", "title", "label_config", "task_number")
+    asked = client.list_projects([title], fields=fields)
+    assert full[pid]["task_number"] == 2 and "description" in full[pid]
+    assert {p["id"]: {f: p[f] for f in fields} for p in asked} == {
+        i: {f: p[f] for f in fields} for i, p in full.items()}
+    fallback = client.list_projects([title], fields=fields + ("no_such_field",))
+    assert {p["id"]: p for p in fallback} == full
