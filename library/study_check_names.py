@@ -19,6 +19,9 @@ description:
     case-insensitively).
   - Reports every problem at once, each naming the C(study_annotators) entry by position and
     name, and fails. Changes nothing; run it first in a play, on the controller.
+  - Its action plugin (action_plugins/study_check_names.py) runs the check in Ansible's own
+    process on the controller, which saves starting a module; the module itself runs only where
+    that plugin is not configured.
 version_added: "1.0.0"
 author:
   - Label Studio study automation (@label-studio-study)
@@ -69,58 +72,17 @@ names:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.label_studio_user_plan import check_email
-from ansible.module_utils.study_names import fold, name_problem, same_ignoring_case
-
-
-def annotator_problems(names, emails):
-    """Every problem of the names and emails, each naming the entry (never an email)."""
-    problems = []
-    for position, name in enumerate(names, start=1):
-        if not isinstance(name, str) or not name.strip():
-            problems.append("study_annotators item %d: no name" % position)
-            continue
-        problem = name_problem(name, "annotator")
-        if problem:
-            problems.append("study_annotators item %d: %s" % (position, problem))
-    positions = dict((name, position) for position, name in reversed(list(enumerate(names, 1))))
-    for name, earlier in same_ignoring_case(names):
-        problems.append("study_annotators item %d: '%s' differs from item %d '%s' only in case "
-                        "(their files would be one on a case-insensitive file system)"
-                        % (positions[name], name, positions[earlier], earlier))
-    seen = {}
-    for position, name in enumerate(names, start=1):
-        if position > len(emails) or emails[position - 1] is None:
-            continue
-        who = "study_annotators item %d (%s)" % (position, name)
-        try:
-            address = check_email(str(emails[position - 1]))
-        except ValueError:
-            problems.append("%s: the email is not an email address" % who)
-            continue
-        key = fold(address)
-        if key in seen:
-            problems.append("%s: has the same email as item %d (compared case-insensitively); "
-                            "each person gets exactly one account" % (who, seen[key]))
-        seen.setdefault(key, position)
-    return problems
+from ansible.module_utils.study_annotator_check import ARGUMENT_SPEC, NamesRefused, check_annotators
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            annotators=dict(type="list", elements="raw", required=True),
-            emails=dict(type="list", elements="raw", default=[], no_log=True),
-        ),
-        supports_check_mode=True,
-    )
-    names = module.params["annotators"]
-    problems = annotator_problems(names, module.params["emails"])
-    if not names:
-        problems.append("study_annotators: the list is empty")
-    if problems:
-        module.fail_json(msg="%d problem%s with study_annotators (nothing was written):\n- %s" % (
-            len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)))
+    # The action plugin (action_plugins/study_check_names.py) runs check_annotators in the
+    # controller's own process; this runs where no action plugin is configured.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        names = check_annotators(module.params)
+    except NamesRefused as err:
+        module.fail_json(msg=str(err))
     module.exit_json(changed=False, names=names)
 
 

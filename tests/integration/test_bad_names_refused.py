@@ -51,21 +51,43 @@ def test_assign_refuses_batch_names_that_leave_the_task_dir(undeployed, tmp_path
     nothing_written(undeployed, tmp_path)
 
 
+BAD_ANNOTATORS = [
+    "annotator1", "users", "annotator1.full", {"name": "../x", "email": "secret-x@example.org"},
+    "Annotator1", {"name": "annotator2", "email": "Same@example.org"},
+    {"name": "annotator3", "email": "same@example.org"}, {"name": "annotator4", "email": "not-an-address"}]
+BAD_ANNOTATOR_MESSAGES = (
+    "study_annotators item 2: 'users' is reserved",
+    "study_annotators item 3: 'annotator1.full' is reserved",
+    "study_annotators item 4: '../x' holds '/'",
+    "study_annotators item 5: 'Annotator1' differs from item 1 'annotator1' only in case",
+    "study_annotators item 7 (annotator3): has the same email as item 6",
+    "study_annotators item 8 (annotator4): the email is not an email address")
+
+
 def test_deploy_refuses_unsafe_names_and_bad_emails_before_anything(undeployed, tmp_path):
     """Every problem at once (one run), each naming the entry, never showing an email."""
-    run = undeployed.deploy({"study_annotators": [
-        "annotator1", "users", "annotator1.full", {"name": "../x", "email": "secret-x@example.org"},
-        "Annotator1", {"name": "annotator2", "email": "Same@example.org"},
-        {"name": "annotator3", "email": "same@example.org"}, {"name": "annotator4", "email": "not-an-address"}]})
+    run = undeployed.deploy({"study_annotators": BAD_ANNOTATORS})
     assert run.returncode != 0
-    for message in ("study_annotators item 2: 'users' is reserved",
-                    "study_annotators item 3: 'annotator1.full' is reserved",
-                    "study_annotators item 4: '../x' holds '/'",
-                    "study_annotators item 5: 'Annotator1' differs from item 1 'annotator1' only in case",
-                    "study_annotators item 7 (annotator3): has the same email as item 6",
-                    "study_annotators item 8 (annotator4): the email is not an email address"):
+    for message in BAD_ANNOTATOR_MESSAGES:
         assert message in run.output, run.output[-3000:]
     assert "example.org" not in run.output.lower() and "not-an-address" not in run.output
+    nothing_written(undeployed, tmp_path)
+
+
+def test_the_names_check_refuses_alike_in_ansibles_process_and_as_a_module(undeployed, tmp_path):
+    """study_check_names' action plugin checks in ansible's own process (-vvv names no module
+    file) and refuses with the module's messages; neither way shows an email, even at -vvv."""
+    empty = tmp_path / "no-action-plugins"
+    empty.mkdir()
+    for how, env in (("plugin", None), ("module", {"ANSIBLE_ACTION_PLUGINS": str(empty)})):
+        # playbooks/deploy.yml: the top-level one would find action_plugins/ beside it anyway.
+        run = undeployed.playbook("playbooks/deploy.yml", {"study_annotators": BAD_ANNOTATORS},
+                                  env=env, extra_args=["-vvv"])
+        assert run.returncode != 0
+        for message in BAD_ANNOTATOR_MESSAGES:
+            assert message in run.output, (how, run.output[-3000:])
+        assert ("library/study_check_names.py" in run.output) == (how == "module"), run.output[-3000:]
+        assert "example.org" not in run.output.lower() and "not-an-address" not in run.output, how
     nothing_written(undeployed, tmp_path)
 
 
