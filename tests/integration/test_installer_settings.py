@@ -2,7 +2,7 @@
 
 On the SSH rig's unprivileged account (no SSL_CERT_FILE, no PIP_* variables: what a fresh
 cluster account has), a package that exists only where that account's pip.conf points
-(find-links) must install with uv, given what roles/label_studio_env/files/uv_settings_from_pip.py
+(find-links) must install with uv, given what roles/label_studio_env/files/installer_env.py
 reads from pip. Without those settings the same uv command fails: that is the node today."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from support.playbook import REPO
 
 pytestmark = pytest.mark.ssh
 
-SCRIPT = REPO / "roles/label_studio_env/files/uv_settings_from_pip.py"
+SCRIPT = REPO / "roles/label_studio_env/files/installer_env.py"
 
 
 def probe_wheel(directory: Path, version: str = "0.1") -> Path:

@@ -1,11 +1,12 @@
-"""uv is given the settings pip has on the node (roles/label_studio_env/files/uv_settings_from_pip.py)."""
+"""uv is given the settings pip has on the node, and the installer its environment from stdin
+(roles/label_studio_env/files/installer_env.py)."""
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/label_studio_env/files/uv_settings_from_pip.py"
-spec = importlib.util.spec_from_file_location("uv_settings_from_pip", SCRIPT)
+SCRIPT = Path(__file__).resolve().parents[2] / "roles/label_studio_env/files/installer_env.py"
+spec = importlib.util.spec_from_file_location("installer_env", SCRIPT)
 uv_settings = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(uv_settings)
 
@@ -63,3 +64,31 @@ def test_several_sources_are_searched_like_pip_does():
     env = uv_settings.uv_environment({"extra-index-url": "file:///a/simple"})
     assert env["UV_INDEX_STRATEGY"] == "unsafe-best-match"
     assert "UV_INDEX_STRATEGY" not in uv_settings.uv_environment({"find-links": "/a"})
+
+
+def test_the_extra_variables_win_over_pip_settings_and_the_nodes():
+    env = uv_settings.exec_environment({"PATH": "/bin", "UV_INDEX_URL": "node"},
+                                       {"UV_INDEX_URL": "pip", "UV_NATIVE_TLS": "1"},
+                                       {"UV_INDEX_URL": "playbook", "UV_HTTP_TIMEOUT": 30})
+    assert env == {"PATH": "/bin", "UV_INDEX_URL": "playbook", "UV_NATIVE_TLS": "1", "UV_HTTP_TIMEOUT": "30"}
+
+
+def test_exec_hands_stdin_variables_to_the_program_and_nothing_to_its_command_line(tmp_path):
+    import json
+    import subprocess
+    import sys
+    shown = subprocess.run(
+        [sys.executable, str(SCRIPT), "exec", "--", sys.executable, "-c",
+         "import os, sys, json; print(json.dumps([os.environ.get('LS_MARK'), sys.argv[1:]]))", "a b"],
+        input=json.dumps({"LS_MARK": "token-123"}), capture_output=True, text=True, check=True)
+    assert json.loads(shown.stdout) == ["token-123", ["a b"]]
+
+
+def test_exec_refuses_what_is_not_a_json_object_and_a_missing_program():
+    import subprocess
+    import sys
+    for argv, stdin in ((["exec", "--", "true"], "[1, 2]"), (["exec", "--", "true"], "{not json"),
+                        (["exec", "--"], "{}"), (["run", "--", "true"], "{}")):
+        answer = subprocess.run([sys.executable, str(SCRIPT)] + argv, input=stdin,
+                                capture_output=True, text=True)
+        assert answer.returncode == 2 and answer.stderr, (argv, stdin)

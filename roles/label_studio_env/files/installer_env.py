@@ -1,15 +1,26 @@
 #!/usr/bin/env python3
-"""Prints, as JSON, the environment that makes uv install the way pip would for this account.
+"""The installer's environment on the node: pip's settings for uv, and the playbook's extra ones.
 
 uv reads neither pip's configuration files nor PIP_* variables, and by default trusts only its
 own certificate roots: on a node whose pip.conf names an institutional index, mirror, proxy or
 certificate bundle (or whose system store holds a site's TLS root), pip works and uv fails.
-So the env role asks pip for its effective settings (`pip config list`: global, user and site
-files and PIP_* variables) and hands uv the same ones. Run with the environment's own Python.
-Standard library only.
+So pip is asked for its effective settings (`pip config list`: global, user and site files and
+PIP_* variables) and uv is handed the same ones.
+
+  python installer_env.py
+      prints that uv environment as JSON;
+  python installer_env.py exec [--uv] -- PROGRAM [ARG ...]
+      reads a JSON object of further variables on stdin (label_studio_installer_env), adds pip's
+      settings for uv with --uv, and replaces itself with PROGRAM in that environment.
+
+Index URLs and proxies may carry credentials: they stay in the installer's environment, which only
+its own account can read, never on a command line (/proc/PID/cmdline is readable by every account;
+Ansible's `environment:` keyword puts its values on one) and never in Ansible's output. Run with a
+Python that has pip for --uv (the account's uv venv). Standard library only.
 """
 import ast
 import json
+import os
 import subprocess
 import sys
 
@@ -70,12 +81,42 @@ def uv_environment(pip_settings):
     return env
 
 
-def main():
+def pip_settings_for_uv():
     listing = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              universal_newlines=True, check=False).stdout
-    print(json.dumps(uv_environment(parse_config_list(listing)), sort_keys=True))
+    return uv_environment(parse_config_list(listing))
+
+
+def exec_environment(base, pip_for_uv, extra):
+    """The installer's environment: the node's, pip's settings for uv (if any), then the extra
+    variables (which win, as label_studio_installer_env is the playbook's explicit choice)."""
+    if not isinstance(extra, dict):
+        raise ValueError("the extra environment must be a JSON object")
+    env = dict(base)
+    env.update(pip_for_uv)
+    env.update((str(name), str(value)) for name, value in extra.items())
+    return env
+
+
+def main(argv):
+    if not argv:
+        print(json.dumps(pip_settings_for_uv(), sort_keys=True))
+        return 0
+    if argv[0] != "exec" or "--" not in argv or argv.index("--") + 1 >= len(argv):
+        sys.stderr.write("usage: installer_env.py [exec [--uv] -- PROGRAM [ARG ...]]\n")
+        return 2
+    options, command = argv[1:argv.index("--")], argv[argv.index("--") + 1:]
+    text = sys.stdin.read().strip()
+    try:
+        extra = json.loads(text) if text else {}
+        env = exec_environment(os.environ, pip_settings_for_uv() if "--uv" in options else {}, extra)
+    except ValueError as err:
+        sys.stderr.write("installer_env.py: stdin: %s\n" % err)
+        return 2
+    sys.stdout.flush()
+    os.execvpe(command[0], command, env)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))
