@@ -7,7 +7,9 @@ deploy, background.py's at_once) share root's crontab: two edits interleaving wo
 So every local playbook run of the tests finds this script first on its PATH as `crontab`
 (crontab.py: leased_crontab_env). A caller that reads takes a lease and keeps it until it
 writes or ends; another caller waits meanwhile. The caller is the nearest ancestor that is not a
-shell: the module's Python process (the module runs crontab through /bin/sh).
+shell: the module's Python process (the module runs crontab through /bin/sh). Where that is an
+SSH connection (a read-only shell command run over SSH, such as the scheduler's probe), the
+caller is the command the connection runs: the connection itself lives on for later commands.
 
 Environment: LS_TEST_CRONTAB_LEASE, the lease file (without it, no lease is taken).
 """
@@ -21,6 +23,7 @@ import time
 
 REAL = os.environ.get("LS_TEST_CRONTAB_REAL", "/usr/bin/crontab")  # another one: unit tests
 SHELLS = {"sh", "dash", "bash"}
+CONNECTIONS = {"sshd", "sshd-session"}  # OpenSSH 9.8 names a connection's process sshd-session
 LIMIT = 600  # seconds; only keeps a stuck holder from hanging the suite (an edit takes < 1 s)
 
 
@@ -41,9 +44,11 @@ def parent(pid: int) -> int:
 
 
 def caller() -> int:
-    pid = os.getppid()
+    pid, below = os.getppid(), 0
     while pid > 1 and comm(pid) in SHELLS:
-        pid = parent(pid)
+        pid, below = parent(pid), pid
+    if below and comm(pid) in CONNECTIONS:
+        return below  # the outermost shell the connection runs: it ends with the command
     return pid
 
 
