@@ -38,7 +38,7 @@ description:
   - The report text never leaves the module as a return value or argument (it would reach the
     node's syslog and Ansible's output); the tasks travel as a file, O(bundle).
   - Run it on the controller (delegated to C(localhost), or in a play on C(localhost)); it needs
-    the Python package openpyxl there. Its action plugin (action_plugins/study_batch_tasks.py)
+    the Python package openpyxl there. Its action plugin (action_plugins/controller_step.py)
     runs the work in Ansible's own process on the controller, which saves starting a module
     there; the module itself runs only where that plugin is not configured.
 version_added: "1.0.0"
@@ -184,7 +184,7 @@ from ansible.module_utils.study_batch_plan import ARGUMENT_SPEC, BatchRefused, p
 
 
 def main():
-    # The action plugin (action_plugins/study_batch_tasks.py) runs plan_batch in the controller's
+    # The action plugin (action_plugins/controller_step.py) runs plan_batch in the controller's
     # own process; this runs where no action plugin is configured.
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:

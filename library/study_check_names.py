@@ -19,7 +19,7 @@ description:
     case-insensitively).
   - Reports every problem at once, each naming the C(study_annotators) entry by position and
     name, and fails. Changes nothing; run it first in a play, on the controller.
-  - Its action plugin (action_plugins/study_check_names.py) runs the check in Ansible's own
+  - Its action plugin (action_plugins/controller_step.py) runs the check in Ansible's own
     process on the controller, which saves starting a module; the module itself runs only where
     that plugin is not configured.
 version_added: "1.0.0"
@@ -76,7 +76,7 @@ from ansible.module_utils.study_annotator_check import ARGUMENT_SPEC, NamesRefus
 
 
 def main():
-    # The action plugin (action_plugins/study_check_names.py) runs check_annotators in the
+    # The action plugin (action_plugins/controller_step.py) runs check_annotators in the
     # controller's own process; this runs where no action plugin is configured.
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
