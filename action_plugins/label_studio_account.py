@@ -46,7 +46,8 @@ class ActionModule(ActionBase):
         if self._task.args:
             raise AnsibleActionFail("label_studio_account takes no options (given: %s)"
                                     % ", ".join(sorted(self._task.args)))
-        answer = self._low_level_execute_command(PASSWD_COMMAND, sudoable=True)
+        # Not sudoable: no terminal over SSH, so stdout is the command's alone.
+        answer = self._low_level_execute_command(PASSWD_COMMAND, sudoable=False)
         facts = None
         if answer.get("rc") == 0:
             facts = facts_from_passwd_line(to_text(answer.get("stdout", ""), errors="surrogate_or_strict"))
