@@ -32,15 +32,18 @@ def stale(result: dict, wanted: dict) -> list:
 
 @pytest.fixture
 def probe(tmp_path):
-    """Runs the probe's argv (label_studio_file_probe) on paths, as a role's command task does."""
+    """Runs the probe's argv (label_studio_file_probe) on paths and returns what a role's raw task
+    registers (rc, stdout, stdout_lines); `banner` is printed first, as a node account's shell
+    start-up does over SSH."""
     env_bin = tmp_path / "env" / "bin"
     env_bin.mkdir(parents=True)
     (env_bin / "python").symlink_to(sys.executable)
     argv = render("{{ label_studio_file_probe }}", label_studio_env_dir=str(tmp_path / "env"))
 
-    def run(*paths: Path) -> dict:
+    def run(*paths: Path, banner: str = "") -> dict:
         done = subprocess.run(argv + [str(p) for p in paths], capture_output=True, text=True)
-        return {"rc": done.returncode, "stdout": done.stdout}
+        stdout = banner + done.stdout
+        return {"rc": done.returncode, "stdout": stdout, "stdout_lines": stdout.splitlines()}
     return run
 
 
@@ -87,6 +90,13 @@ def test_nothing_is_stale_when_everything_is_as_wanted(tmp_path, probe):
     private_dir.mkdir(mode=0o700)
     assert stale(probe(private_dir), {str(private_dir): "dir 0700",
                                       str(tmp_path / "absent"): "absent"}) == []
+
+
+def test_a_banner_before_the_probes_answer_is_not_read(tmp_path, probe):
+    private_dir = tmp_path / "private"
+    private_dir.mkdir(mode=0o700)
+    answer = probe(private_dir, banner='Welcome to the cluster {"x": 1}\n')
+    assert stale(answer, {str(private_dir): "dir 0700"}) == []
 
 
 @pytest.mark.parametrize("result", [
