@@ -22,6 +22,10 @@ description:
     every task validated against its project's label config and every import planned before the
     first task of any project is written (C(playbooks/assign.yml) imports every annotator's tasks
     this way, from one file copied to the node once).
+  - On the local connection without become (the default inventory) the action plugin does the
+    module's work in Ansible's own process, with the same options, checks, check mode, diff and
+    result, and without a module run (its payload and interpreter) or a copy of the tasks. On any
+    other node the module runs there.
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
@@ -57,6 +61,8 @@ options:
         on the node for this task (C(0700); the copy made C(0600)), runs the module on it with
         O(remove_bundle=true), and removes the temp dir when the task ends, also when it fails.
         One step instead of a copy, an import and a clean-up (C(playbooks/assign.yml) uses it).
+      - On the local connection (the node is the controller's own account) nothing is copied:
+        the file is read where it is.
       - The controller's file is left as it is unless O(remove_bundle_src). Mutually exclusive
         with O(bundle), O(project), O(tasks) and O(src).
     type: path
@@ -152,189 +158,22 @@ bundle_removed:
   type: bool
 """
 
-import json
-from contextlib import ExitStack
-
-from ansible.module_utils.atomic_files import remove_if_present
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNECTION_OPTIONS,
-                                                      LabelStudioError, client_from_module,
-                                                      single_project)
-from ansible.module_utils.label_studio_config import referenced_fields
-from ansible.module_utils.label_studio_lock import project_lock
-from ansible.module_utils.label_studio_task_keys import existing_records
-from ansible.module_utils.label_studio_task_plan import (ImportRefused, describe_plan, key_of,
-                                                         plan_import, task_data, validate_tasks)
-
-
-# What plan_project reads of a listed project (task_number: existing_records' check).
-LISTED_FIELDS = ("id", "title", "label_config", "task_number")
-
-
-def read_json(path, what):
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (IOError, OSError, ValueError) as err:
-        raise LabelStudioError("cannot read %s from %s: %s" % (what, path, err))
-
-
-def load_imports(params):
-    """[(project title, tasks)] in the order given: one project, or every project of the bundle."""
-    if params["bundle"]:
-        bundle = read_json(params["bundle"], "the bundle")
-        if not isinstance(bundle, dict) or not all(isinstance(t, list) for t in bundle.values()):
-            raise LabelStudioError("%s must hold a JSON object mapping project titles to lists of tasks"
-                                   % params["bundle"])
-        return list(bundle.items())
-    if params["tasks"] is not None:
-        return [(params["project"], params["tasks"])]
-    tasks = read_json(params["src"], "tasks")
-    if not isinstance(tasks, list):
-        raise LabelStudioError("%s must hold a JSON list of tasks" % params["src"])
-    return [(params["project"], tasks)]
+from ansible.module_utils.label_studio_task_import import (ARGUMENT_RULES, ARGUMENT_SPEC, ImportFailed,
+                                                           run_import)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            project=dict(type="str"),
-            tasks=dict(type="list", elements="dict"),
-            src=dict(type="path"),
-            bundle=dict(type="path"),
-            bundle_src=dict(type="path"),
-            remove_bundle_src=dict(type="bool", default=False),
-            remove_bundle=dict(type="bool", default=False),
-            key=dict(type="str", default="study_id", no_log=False),
-            purge=dict(type="bool", default=False),
-            database=dict(type="path"),
-            chunk_size=dict(type="int", default=5000),
-            **CONNECTION_ARGSPEC),
-        supports_check_mode=True,
-        mutually_exclusive=CONNECTION_OPTIONS["mutually_exclusive"] + [
-            ("tasks", "src", "bundle"), ("project", "bundle")],
-        required_one_of=CONNECTION_OPTIONS["required_one_of"] + [("tasks", "src", "bundle")],
-        required_by={"tasks": "project", "src": "project"})
-    params = module.params
-    result = dict(changed=False, project_id=None, added=0, present=0, removed=0, key_source=None)
-    if params["bundle_src"]:
-        module.fail_json(msg="bundle_src is handled by the action plugin (action_plugins/"
-                         "label_studio_tasks.py, enabled in ansible.cfg); give bundle instead")
-    imports, problem = None, None
+    # On a local connection the action plugin (action_plugins/label_studio_tasks.py) calls
+    # run_import in Ansible's own process; this runs on every other node.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **ARGUMENT_RULES)
     try:
-        imports = load_imports(params)
-    except LabelStudioError as err:
-        problem = str(err)
-    finally:
-        # Once read into memory the file is not needed: it goes before any way out (exit_json
-        # and fail_json print the result, so the result says so before they run).
-        if params["remove_bundle"] and params["bundle"]:
-            remove_if_present(params["bundle"])
-            result["bundle_removed"] = True
-    if problem:
-        module.fail_json(msg=problem, **result)
-    client = client_from_module(module)
-    try:
-        # Read the existing keys and import under the projects' locks (taken in one order, so two
-        # runs never wait on each other), so no other import slips in between.
-        with ExitStack() as locks:
-            for title in sorted(set(title for title, _tasks in imports)):
-                locks.enter_context(project_lock(params["url"], title))
-            run_imports(module, client, imports, result)
-    except RuntimeError as err:
-        module.fail_json(msg=str(err), **result)
+        result, warnings = run_import(module.params, module.check_mode, module._diff)
+    except ImportFailed as err:
+        module.fail_json(msg=err.msg, **err.result)
+    for warning in warnings:
+        module.warn(warning)
     module.exit_json(**result)
-
-
-def plan_project(module, client, listed, title, tasks):
-    """(project, plan, key source) for one project; ImportRefused says why it cannot be imported."""
-    params = module.params
-    key = params["key"]
-    try:
-        project = single_project(listed, title)
-        if project is None:
-            raise ImportRefused("no project is titled exactly %r (deploy.yml creates one per "
-                                "annotator)" % title)
-        errors = validate_tasks(tasks, key, referenced_fields(project["label_config"]))
-        if errors:
-            raise ImportRefused("%d problem(s) in the tasks, nothing imported: %s"
-                                % (len(errors), "; ".join(errors[:50])), errors, project["id"])
-        # The listing's task_number (counted by the same query as GET /api/projects/ID/) is what
-        # the database read is checked against: no GET per project (~0.06 s each).
-        records, source = existing_records(client, project, key, params["database"])
-    except (LabelStudioError, ValueError) as err:
-        raise ImportRefused(str(err))
-    plan = plan_import(tasks, records, key, params["purge"])
-    if plan.blocked:
-        raise ImportRefused("purge would remove %d task(s) that carry annotations (%s %s); nothing "
-                            "changed" % (len(plan.blocked), key,
-                                         ", ".join(key_of(r["key"]) for r in plan.blocked[:50])),
-                            project_id=project["id"])
-    return project, plan, source
-
-
-def run_imports(module, client, imports, result):
-    params = module.params
-    key = params["key"]
-    planned, refused = [], []
-    try:
-        # Listed once for every project: Label Studio computes each project's counts in a listing,
-        # so only the projects whose title holds the titles' common start (titles still matched
-        # exactly by single_project; the filter only leaves out projects that cannot match).
-        # Only the fields used here are asked for (1.23 leaves out what `include` does not name:
-        # include=task_number alone once left the titles out, so no project was found).
-        listed = client.list_projects([title for title, _tasks in imports], fields=LISTED_FIELDS)
-    except LabelStudioError as err:
-        module.fail_json(msg=str(err), **result)
-    # Every project is checked and planned before the first task of any is written.
-    for title, tasks in imports:
-        try:
-            planned.append((title,) + plan_project(module, client, listed, title, tasks))
-        except ImportRefused as err:
-            refused.append((title, err))
-    if refused:
-        message = "; ".join("project %r: %s" % (title, err) for title, err in refused)
-        if params["bundle"]:
-            message = "%d of %d project(s) refused, nothing imported into any: %s" % (
-                len(refused), len(imports), message)
-        else:
-            result["project_id"] = refused[0][1].project_id
-        errors = [error for _title, err in refused for error in err.errors]
-        module.fail_json(msg=message, **(dict(result, errors=errors) if errors else result))
-
-    per_project = []
-    for title, project, plan, source in planned:
-        per_project.append(dict(plan.counts(), project=title, project_id=project["id"],
-                                key_source=source))
-        if plan.duplicates:
-            module.warn("project %r holds several tasks with the same %s: %s"
-                        % (title, key, ", ".join(plan.duplicates[:20])))
-    for name in ("added", "present", "removed"):
-        result[name] = sum(item[name] for item in per_project)
-    result["changed"] = any(plan.changed for _t, _p, plan, _s in planned)
-    result["key_source"] = ",".join(sorted(set(item["key_source"] for item in per_project))) or None
-    if params["bundle"]:
-        result["projects"] = per_project
-    elif per_project:
-        result["project_id"] = per_project[0]["project_id"]
-    if module._diff:
-        result["diff"] = [{"before_header": title, "after_header": title,
-                           "prepared": describe_plan(plan, key)} for title, _p, plan, _s in planned
-                          if plan.changed or not params["bundle"]]
-        if not params["bundle"]:
-            result["diff"] = result["diff"][0]
-    if not result["changed"] or module.check_mode:
-        return
-    size = max(1, params["chunk_size"])
-    for title, project, plan, _source in planned:
-        try:
-            for start in range(0, len(plan.add), size):
-                client.import_tasks(project["id"], plan.add[start:start + size])
-            for record in plan.remove:
-                client.delete_task(record["id"])
-        except LabelStudioError as err:
-            module.fail_json(msg="project %r: %s (re-run to finish: tasks already imported are "
-                             "recognised by %s)" % (title, err, key), **result)
 
 
 if __name__ == "__main__":

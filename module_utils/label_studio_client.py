@@ -61,15 +61,20 @@ def read_token(token=None, token_file=None):
     return value
 
 
-def client_from_module(module):
-    """Build the client from a module's connection parameters, failing the module cleanly."""
-    params = module.params
-    try:
-        token = read_token(params.get("token"), params.get("token_file"))
-    except LabelStudioError as err:
-        module.fail_json(msg=str(err))
+def client_from_params(params):
+    """Build the client from the connection options (CONNECTION_ARGSPEC); LabelStudioError when
+    the token cannot be read."""
+    token = read_token(params.get("token"), params.get("token_file"))
     return LabelStudioClient(params["url"], token, timeout=params["timeout"],
                              wait_seconds=params["wait_seconds"])
+
+
+def client_from_module(module):
+    """Build the client from a module's connection parameters, failing the module cleanly."""
+    try:
+        return client_from_params(module.params)
+    except LabelStudioError as err:
+        module.fail_json(msg=str(err))
 
 
 class _CheckedConnection(HTTPConnection):

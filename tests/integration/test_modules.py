@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 
 import pytest
 
-from support.modules import module_command, module_env, run_module
+from support.modules import IMPORT_RUN, module_command, module_env, run_module
 from support.playbook import REPO
-from support.processes import cmdlines
+from support.processes import descendants
 
 CONFIG = (REPO / "files/study/label-config.xml").read_text()
 SMALL_CONFIG = ("<View><Text name='reference0' value='$impression'/>"
@@ -30,10 +31,6 @@ def report(key: int) -> dict:
             "order": ["wgsum", "bertabs", "wgsum+cl", "gsum_thresholding"]}
 
 
-def module_pids(name: str) -> list[int]:
-    return [pid for pid, cmd in cmdlines().items() if f"AnsiballZ_{name}".encode() in cmd]
-
-
 def project_tasks(server, pid: int) -> list[dict]:
     answer = server.api("GET", f"/api/tasks/?project={pid}&page_size=100000&fields=task_only&include=id,data")
     return answer["tasks"]
@@ -42,7 +39,7 @@ def project_tasks(server, pid: int) -> list[dict]:
 @pytest.fixture
 def project(server, request):
     """A fresh project with the study's label config; deleted afterwards."""
-    title = f"test: {request.node.name}"[-50:]  # Label Studio's limit
+    title = f"test: {request.node.name[-44:]}"  # Label Studio's limit: 50
     res = run_module("label_studio_project", {"title": title, "label_config": CONFIG, **conn(server)})
     assert res["changed"] and res["project_id"], {k: v for k, v in res.items()}
     yield title, res["project_id"]
@@ -141,58 +138,76 @@ def test_broken_config_fails_clearly_and_creates_nothing(server):
     assert not [p for p in server.api("GET", "/api/projects/?page_size=1000")["results"] if p["title"] == "test: broken"]
 
 
-@pytest.mark.parametrize("use_database", [False, True], ids=["api-keys", "database-keys"])
-def test_import_500_twice_gives_500(server, project, tmp_path, use_database):
+def ways(tmp_path, way) -> dict | None:
+    """label_studio_tasks runs in Ansible's own process on the local connection (its action
+    plugin); with no action plugin configured it runs as the module, as on any other node."""
+    if way == "in-process":
+        return None
+    (tmp_path / "no-action-plugins").mkdir()
+    return {"ANSIBLE_ACTION_PLUGINS": str(tmp_path / "no-action-plugins")}
+
+
+@pytest.mark.parametrize("use_database,way", [(False, "in-process"), (True, "in-process"), (True, "module")],
+                         ids=["api-keys", "database-keys", "database-keys-module"])
+def test_import_500_twice_gives_500(server, project, tmp_path, use_database, way):
     title, pid = project
     src = tmp_path / "tasks.json"
     src.write_text(json.dumps([report(k) for k in range(1, 501)]))
     args = {"project": title, "src": str(src), **conn(server)}
     if use_database:
         args["database"] = str(server.data_dir / "label_studio.sqlite3")
-    preview = run_module("label_studio_tasks", args, check=True, diff=True)
+    env = ways(tmp_path, way)
+    preview = run_module("label_studio_tasks", args, check=True, diff=True, env=env)
     assert preview["changed"] and preview["added"] == 500 and project_tasks(server, pid) == []
     assert "+ 500 task(s): study_id 1, 2, 3" in preview["printed"]
-    first = run_module("label_studio_tasks", args)
+    first = run_module("label_studio_tasks", args, env=env, verbose=True)
     assert first["changed"] and (first["added"], first["present"]) == (500, 0)
-    second = run_module("label_studio_tasks", args)
+    # The way taken: -vvv names the module's file, or says the work ran in Ansible's own process.
+    (run,) = re.findall(IMPORT_RUN, first["printed"])
+    assert run.startswith("Using module file") == (way == "module"), run
+    second = run_module("label_studio_tasks", args, env=env)
     assert not second["changed"] and (second["added"], second["present"]) == (0, 500)
     assert second["key_source"] == ("database" if use_database else "api")
     keys = [t["data"]["study_id"] for t in project_tasks(server, pid)]
     assert sorted(keys) == list(range(1, 501))
 
 
-def test_invalid_task_250_imports_nothing(server, project, tmp_path):
+@pytest.mark.parametrize("way", ["in-process", "module"])
+def test_invalid_task_250_imports_nothing(server, project, tmp_path, way):
     title, pid = project
     tasks = [report(k) for k in range(1, 501)]
     del tasks[249]["candidate2"]
     src = tmp_path / "tasks.json"
     src.write_text(json.dumps(tasks))
-    res = run_module("label_studio_tasks", {"project": title, "src": str(src), **conn(server)})
+    res = run_module("label_studio_tasks", {"project": title, "src": str(src), **conn(server)},
+                     env=ways(tmp_path, way))
     assert res["failed"]
     assert "task 250 (study_id 250) lacks field 'candidate2' that the label config shows" in res["msg"]
     assert project_tasks(server, pid) == []
 
 
-def test_interrupted_import_then_rerun_gives_exactly_the_set(server, project, tmp_path):
+@pytest.mark.parametrize("way", ["in-process", "module"])
+def test_interrupted_import_then_rerun_gives_exactly_the_set(server, project, tmp_path, way):
     title, pid = project
     src = tmp_path / "tasks.json"
     src.write_text(json.dumps([report(k) for k in range(1, 501)]))
     args = {"project": title, "src": str(src), "chunk_size": 10, **conn(server)}
-    # Without pipelining (ansible.cfg turns it on) the module runs from an AnsiballZ file whose
-    # name is in its command line, so module_pids finds the process to kill.
     proc = subprocess.Popen(module_command("label_studio_tasks", args), cwd=REPO,
-                            env=dict(module_env(), ANSIBLE_PIPELINING="False"),
+                            env=dict(module_env(), **(ways(tmp_path, way) or {})),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and server.api("GET", f"/api/projects/{pid}/")["task_number"] < 50:
         time.sleep(0.05)
-    # Ansible runs the module in a worker of its own session: kill the module's process itself.
-    for module_pid in module_pids("label_studio_tasks"):
-        os.kill(module_pid, signal.SIGKILL)
+    # Ansible runs each task in a worker of its own session (the in-process import runs there; a
+    # module is the worker's child): kill everything below ansible, then ansible.
+    for below in descendants(proc.pid):
+        os.kill(below, signal.SIGKILL)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = server.api("GET", f"/api/projects/{pid}/")["task_number"]
     assert 0 < partial < 500, f"the kill did not land midway ({partial} tasks)"
+    time.sleep(1)  # an import that survived the kill would go on adding chunks of 10
+    assert server.api("GET", f"/api/projects/{pid}/")["task_number"] == partial, "the import outlived the kill"
     rerun = run_module("label_studio_tasks", args)
     assert rerun["added"] == 500 - rerun["present"] and rerun["present"] >= partial
     keys = [t["data"]["study_id"] for t in project_tasks(server, pid)]

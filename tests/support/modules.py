@@ -9,11 +9,16 @@ from pathlib import Path
 
 from .playbook import REPO
 
+# One run of label_studio_tasks in `-vvv` output: a module run names its file (with pipelining
+# too); on the local connection the action plugin runs the work in Ansible's own process and says so.
+IMPORT_RUN = (r"Using module file \S*/label_studio_tasks\.py"
+              r"|label_studio_tasks: the local connection, run in Ansible's own process")
 
-def module_command(name: str, args: dict, check: bool = False, diff: bool = False) -> list[str]:
+def module_command(name: str, args: dict, check: bool = False, diff: bool = False,
+                   verbose: bool = False) -> list[str]:
     # No -a for a module without arguments: ansible reads "-a '{}'" as raw params and refuses them.
     cmd = ["ansible", "localhost", "-c", "local", "-m", name] + (["-a", json.dumps(args)] if args else [])
-    return cmd + (["--check"] if check else []) + (["--diff"] if diff else [])
+    return cmd + (["--check"] if check else []) + (["--diff"] if diff else []) + (["-vvv"] if verbose else [])
 
 
 def module_env(tree_dir: str | None = None) -> dict:
@@ -25,10 +30,15 @@ def module_env(tree_dir: str | None = None) -> dict:
     return env
 
 
-def run_module(name: str, args: dict, check: bool = False, diff: bool = False) -> dict:
-    """The module's result dict (with 'failed' and 'msg' on failure). Secrets go in files, not args."""
+def run_module(name: str, args: dict, check: bool = False, diff: bool = False, env: dict | None = None,
+               verbose: bool = False) -> dict:
+    """The module's result dict (with 'failed' and 'msg' on failure). Secrets go in files, not args.
+
+    env: more environment for ansible (ANSIBLE_ACTION_PLUGINS=an empty dir runs a module that has an
+    action plugin as a module); verbose: -vvv (in "printed")."""
     with tempfile.TemporaryDirectory() as tree:
-        proc = subprocess.run(module_command(name, args, check, diff), cwd=REPO, env=module_env(tree),
+        proc = subprocess.run(module_command(name, args, check, diff, verbose), cwd=REPO,
+                              env=dict(module_env(tree), **(env or {})),
                               capture_output=True, text=True, timeout=900)
         result_file = Path(tree) / "localhost"
         if not result_file.exists():

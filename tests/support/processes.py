@@ -19,6 +19,25 @@ def cmdlines() -> dict[int, bytes]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every living process below pid (children first found, then theirs), e.g. Ansible's workers,
+    which run in sessions of their own, and the modules they start."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # The command name (2nd field) is in parentheses and may hold spaces: split after it.
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):  # the process ended meanwhile
+                pass
+    found, frontier = [], [pid]
+    while frontier:
+        below = [child for child, parent in parents.items() if parent in frontier]
+        found.extend(below)
+        frontier = below
+    return found
+
+
 @contextmanager
 def watch_cmdlines(interval: float = 0.05):
     """Record every distinct argv seen while the block runs, e.g. to prove a secret never shows."""
