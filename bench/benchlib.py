@@ -130,14 +130,15 @@ def run_measured(argv: list, **popen) -> tuple:
     return seconds, usage.ru_maxrss / 1024, proc.returncode, output.decode(errors="replace")
 
 
-def run_module_measured(name: str, args: dict) -> tuple:
+def run_module_measured(name: str, args: dict, env: dict | None = None) -> tuple:
     """(seconds, max RSS MB, result dict) of one module run through `ansible` (ad hoc, localhost).
 
-    Same invocation as tests/support/modules.run_module (the tree callback writes the result).
+    Same invocation as tests/support/modules.run_module (the tree callback writes the result);
+    env: more environment for ansible.
     """
     with tempfile.TemporaryDirectory() as tree:
         seconds, rss, rc, output = run_measured(module_command(name, args), cwd=REPO,
-                                                env=module_env(tree))
+                                                env=dict(module_env(tree), **(env or {})))
         result_file = Path(tree) / "localhost"
         if not result_file.exists():
             raise RuntimeError(f"no result from ansible for {name}:\n{output[-3000:]}")
