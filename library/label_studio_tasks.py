@@ -61,7 +61,7 @@ options:
         on the node for this task (C(0700); the copy made C(0600)), runs the module on it with
         O(remove_bundle=true), and removes the temp dir when the task ends, also when it fails.
         One step instead of a copy, an import and a clean-up (C(playbooks/assign.yml) uses it).
-      - On the local connection (the node is the controller's own account) nothing is copied:
+      - On the local connection (the node is the controller's own account) nothing is copied;
         the file is read where it is.
       - The controller's file is left as it is unless O(remove_bundle_src). Mutually exclusive
         with O(bundle), O(project), O(tasks) and O(src).
