@@ -17,6 +17,10 @@ description:
     private temp dir on the node and passes their paths as O(files[].src).
   - New texts are staged beside their files and renamed into place together, after the
     directories exist; a file is never readable with another mode than its own, not even briefly.
+  - On the local connection without become (the default inventory) the action plugin does the
+    module's work in Ansible's own process, from the texts in memory, with the same options,
+    checks, check mode, diff and result; no copy is made and no module is started. On any other
+    node the module runs there.
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 options:
@@ -116,50 +120,28 @@ absent:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.file_set import (FileSetError, apply_file_set, file_set_diffs,
-                                           parse_mode, plan_file_set)
+from ansible.module_utils.file_set import ARGUMENT_SPEC, FileSetError, make_file_set
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            dirs=dict(type="list", elements="dict", default=[], options=dict(
-                path=dict(type="path", required=True),
-                mode=dict(type="str", required=True),
-            )),
-            files=dict(type="list", elements="dict", default=[], options=dict(
-                dest=dict(type="path", required=True),
-                src=dict(type="path"),
-                content=dict(type="str", no_log=True),
-                content_base64=dict(type="str", no_log=True),
-                mode=dict(type="str", required=True),
-                secret=dict(type="bool", default=False),
-            )),
-            absent=dict(type="list", elements="path", default=[]),
-        ),
-        supports_check_mode=True,
-    )
+    # On a local connection the action plugin (action_plugins/label_studio_files.py) calls
+    # make_file_set in Ansible's own process; this runs on every other node.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    try:
-        dirs = [(item["path"], parse_mode(item["mode"], item["path"])) for item in params["dirs"]]
-        files = []
-        for item in params["files"]:
-            if not item["src"]:
-                module.fail_json(msg="%s: no src (run label_studio_files through its action plugin, "
-                                     "with content or content_base64)" % item["dest"])
+    texts = []
+    for item in params["files"]:
+        if not item["src"]:
+            module.fail_json(msg="%s: no src (run label_studio_files through its action plugin, "
+                                 "with content or content_base64)" % item["dest"])
+        try:
             with open(item["src"], "rb") as handle:
-                files.append((item["dest"], handle.read(), parse_mode(item["mode"], item["dest"])))
-        secret = set(item["dest"] for item in params["files"] if item["secret"])
-        if module.check_mode:
-            plan = plan_file_set(dirs, files, params["absent"])
-        else:
-            plan = apply_file_set(dirs, files, params["absent"])
+                texts.append(handle.read())
+        except OSError as err:
+            module.fail_json(msg="%s: cannot read its copy %s: %s" % (item["dest"], item["src"], err))
+    try:
+        result = make_file_set(params, texts, module.check_mode, module._diff)
     except (FileSetError, OSError) as err:
         module.fail_json(msg=str(err))
-    changed = bool(plan["dirs"] or plan["files"] or plan["absent"])
-    result = dict(changed=changed, dirs=plan["dirs"], files=plan["files"], absent=plan["absent"])
-    if module._diff and changed:
-        result["diff"] = file_set_diffs(plan, dirs, files, secret)
     module.exit_json(**result)
 
 

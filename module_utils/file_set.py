@@ -6,6 +6,10 @@ deploy paid about twenty of them for the service's dirs and files alone. Here on
 differs (`plan_file_set`, pure: it only reads) and makes it so (`apply_file_set`): dirs first
 (with the parents they need, each made with the dir's mode), then every file's new content
 staged and renamed into place together (atomic_files), then what must be absent.
+
+`make_file_set` is the whole run behind both callers: the module, which reads the texts from the
+copies its action plugin made on the node, and the action plugin itself on the local connection
+(the node is this machine and account: no copies, no module run).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -15,6 +19,23 @@ import os
 import stat
 
 from ansible.module_utils.atomic_files import write_all_atomic
+
+
+ARGUMENT_SPEC = dict(
+    dirs=dict(type="list", elements="dict", default=[], options=dict(
+        path=dict(type="path", required=True),
+        mode=dict(type="str", required=True),
+    )),
+    files=dict(type="list", elements="dict", default=[], options=dict(
+        dest=dict(type="path", required=True),
+        src=dict(type="path"),
+        content=dict(type="str", no_log=True),
+        content_base64=dict(type="str", no_log=True),
+        mode=dict(type="str", required=True),
+        secret=dict(type="bool", default=False),
+    )),
+    absent=dict(type="list", elements="path", default=[]),
+)
 
 
 class FileSetError(Exception):
@@ -154,3 +175,23 @@ def file_set_diffs(plan, dirs, files, secret):
         diffs.append({"before_header": path, "after_header": path,
                       "before": "file\n", "after": "absent\n"})
     return diffs
+
+
+def make_file_set(params, texts, check_mode=False, diff=False):
+    """The result of one run (check_mode: what it would change). params: the options as
+    ARGUMENT_SPEC validates them; texts: each item of params["files"]'s bytes, in order.
+    FileSetError (or OSError) when a path cannot be made as wanted; every mode and kind is checked
+    before the first write."""
+    dirs = [(item["path"], parse_mode(item["mode"], item["path"])) for item in params["dirs"]]
+    files = [(item["dest"], data, parse_mode(item["mode"], item["dest"]))
+             for item, data in zip(params["files"], texts)]
+    if check_mode:
+        plan = plan_file_set(dirs, files, params["absent"])
+    else:
+        plan = apply_file_set(dirs, files, params["absent"])
+    changed = bool(plan["dirs"] or plan["files"] or plan["absent"])
+    result = dict(changed=changed, dirs=plan["dirs"], files=plan["files"], absent=plan["absent"])
+    if diff and changed:
+        secret = set(item["dest"] for item in params["files"] if item["secret"])
+        result["diff"] = file_set_diffs(plan, dirs, files, secret)
+    return result

@@ -1,15 +1,22 @@
-"""label_studio_files through its real action plugin (ansible ad hoc, local connection): the
-texts reach the node as files in the task's temp dir, never as module arguments, and a bad item
-is refused before anything is written. No Label Studio needed."""
+"""label_studio_files through its real action plugin (ansible ad hoc, no Label Studio needed): on
+the local connection it writes in Ansible's own process; over SSH the texts reach the node as files
+in the task's temp dir, never as module arguments. A bad item is refused before anything is
+written."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import stat
 import subprocess
+import tempfile
+import uuid
+from pathlib import Path
 
 from support.modules import module_command, module_env, run_module
 from support.playbook import REPO
+
+IN_PROCESS = "label_studio_files: the local connection, run in Ansible's own process"
 
 
 def mode(path) -> int:
@@ -34,16 +41,51 @@ def test_texts_and_bytes_are_written_and_never_module_arguments(tmp_path):
     assert mode(target) == 0o700 and mode(target / "run") == 0o700
     assert (target / "package.zip").read_bytes() == payload
     assert "do-not-show-me" not in written["printed"]
-    # What the module is called with (Ansible logs it on the node and shows it at -vvv): paths only.
+    # On this local connection no module runs (no payload, no copies of the texts); -vvv says so
+    # and shows no text either.
     (target / "run").chmod(0o755)
     verbose = subprocess.run(module_command("label_studio_files", args) + ["-vvv"], cwd=REPO,
                              env=module_env(), capture_output=True, text=True, timeout=300)
     assert verbose.returncode == 0, verbose.stdout[-2000:]
-    assert "module_args" in verbose.stdout and "src: " in verbose.stdout
+    assert IN_PROCESS in verbose.stdout and "Using module file" not in verbose.stdout
     assert "do-not-show-me" not in verbose.stdout + verbose.stderr
     assert "exit 0" not in verbose.stdout + verbose.stderr
     assert mode(target / "run") == 0o700
     assert not run_module("label_studio_files", args)["changed"]
+
+
+def node_module(ssh_node, args: dict, *more: str) -> tuple[dict, str]:
+    """(result, output) of label_studio_files run ad hoc on the SSH rig's node account."""
+    with tempfile.TemporaryDirectory() as tree:
+        proc = subprocess.run(["ansible", "node1", "-i", str(ssh_node.inventory()), "-m", "label_studio_files",
+                               "-a", json.dumps(args), *more], cwd=REPO, env=module_env(tree),
+                              capture_output=True, text=True, timeout=300)
+        result = json.loads((Path(tree) / "node1").read_text())
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return result, proc.stdout + proc.stderr
+
+
+def test_over_ssh_the_module_gets_the_texts_as_files_never_as_arguments(ssh_node):
+    """Where the node is another account (the rig's, over SSH) the module runs there, and what it
+    is called with (Ansible logs it on the node and shows it at -vvv) holds paths only."""
+    target = f"{ssh_node.home}/files-test-{uuid.uuid4().hex}"
+    secret = "SECRET_KEY=do-not-show-me-either\n"
+    args = {"dirs": [{"path": target, "mode": "0700"}],
+            "files": [{"dest": f"{target}/service.env", "content": secret, "mode": "0600", "secret": True},
+                      {"dest": f"{target}/run", "content": "#!/bin/sh\nexit 3\n", "mode": "0700"}]}
+    try:
+        written, output = node_module(ssh_node, args, "-vvv")
+        assert written["changed"] and len(written["files"]) == 2
+        assert "Using module file" in output and "label_studio_files.py" in output and IN_PROCESS not in output
+        assert "module_args" in output and "src: " in output
+        assert "do-not-show-me-either" not in output and "exit 3" not in output
+        on_node = ssh_node.run(f"stat -c '%a %n' {target} {target}/service.env {target}/run; "
+                               f"cat {target}/service.env")
+        assert on_node.stdout.splitlines() == [f"700 {target}", f"600 {target}/service.env", f"700 {target}/run",
+                                               secret.strip()], on_node.stdout + on_node.stderr
+        assert not node_module(ssh_node, args)[0]["changed"]
+    finally:
+        ssh_node.run(f"rm -rf {target}")
 
 
 def test_an_unknown_key_or_two_texts_are_refused_before_anything_is_written(tmp_path):

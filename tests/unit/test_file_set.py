@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from ansible.module_utils.file_set import (FileSetError, apply_file_set, file_set_diffs,
-                                           parse_mode, plan_file_set)
+                                           make_file_set, parse_mode, plan_file_set)
 
 
 def mode(path):
@@ -95,3 +95,25 @@ def test_a_mode_that_is_not_octal_is_refused_with_its_path(text):
 
 def test_an_octal_mode_is_read():
     assert parse_mode("0700", "/x") == 0o700 and parse_mode("600", "/x") == 0o600
+
+
+def test_make_file_set_is_the_whole_run_in_check_mode_and_for_real(tmp_path):
+    """What the module and the action plugin's in-process run both call: the options as the
+    argument spec gives them, the texts apart (in the order of `files`)."""
+    state = tmp_path / "state"
+    params = {"dirs": [{"path": str(state), "mode": "0700"}],
+              "files": [{"dest": str(state / "service.env"), "mode": "0600", "secret": True},
+                        {"dest": str(state / "run"), "mode": "0700", "secret": False}],
+              "absent": [str(tmp_path / "never-there")]}
+    texts = [b"SECRET_KEY=k\n", b"#!/bin/sh\n"]
+    preview = make_file_set(params, texts, check_mode=True, diff=True)
+    assert preview["changed"] and preview["files"] == [str(state / "service.env"), str(state / "run")]
+    assert not state.exists()
+    assert "SECRET_KEY" not in repr(preview["diff"]) and "#!/bin/sh" in repr(preview["diff"])
+    written = make_file_set(params, texts)
+    assert written["changed"] and "diff" not in written
+    assert (state / "service.env").read_bytes() == b"SECRET_KEY=k\n" and mode(state / "service.env") == 0o600
+    assert mode(state) == 0o700 and mode(state / "run") == 0o700
+    assert make_file_set(params, texts, diff=True) == {"changed": False, "dirs": [], "files": [], "absent": []}
+    with pytest.raises(FileSetError, match="run: mode 'rwx'"):
+        make_file_set(dict(params, files=[dict(params["files"][1], mode="rwx")]), [b"x"])
