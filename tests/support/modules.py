@@ -14,6 +14,7 @@ from .playbook import REPO
 IMPORT_RUN = (r"Using module file \S*/label_studio_tasks\.py"
               r"|label_studio_tasks: the local connection, run in Ansible's own process")
 
+
 def module_command(name: str, args: dict, check: bool = False, diff: bool = False,
                    verbose: bool = False) -> list[str]:
     # No -a for a module without arguments: ansible reads "-a '{}'" as raw params and refuses them.
