@@ -5,18 +5,13 @@ written."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import stat
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
-from support.modules import module_command, module_env, run_module
-from support.playbook import REPO
+from support.modules import in_process, run_module
 
-IN_PROCESS = "label_studio_files: the local connection, run in Ansible's own process"
+IN_PROCESS = in_process("label_studio_files")
 
 
 def mode(path) -> int:
@@ -44,25 +39,13 @@ def test_texts_and_bytes_are_written_and_never_module_arguments(tmp_path):
     # On this local connection no module runs (no payload, no copies of the texts); -vvv says so
     # and shows no text either.
     (target / "run").chmod(0o755)
-    verbose = subprocess.run(module_command("label_studio_files", args) + ["-vvv"], cwd=REPO,
-                             env=module_env(), capture_output=True, text=True, timeout=300)
-    assert verbose.returncode == 0, verbose.stdout[-2000:]
-    assert IN_PROCESS in verbose.stdout and "Using module file" not in verbose.stdout
-    assert "do-not-show-me" not in verbose.stdout + verbose.stderr
-    assert "exit 0" not in verbose.stdout + verbose.stderr
+    verbose = run_module("label_studio_files", args, verbose=True)
+    assert not verbose["failed"], verbose["printed"][-2000:]
+    assert IN_PROCESS in verbose["printed"] and "Using module file" not in verbose["printed"]
+    assert "do-not-show-me" not in verbose["printed"] + verbose["stderr"]
+    assert "exit 0" not in verbose["printed"] + verbose["stderr"]
     assert mode(target / "run") == 0o700
     assert not run_module("label_studio_files", args)["changed"]
-
-
-def node_module(ssh_node, args: dict, *more: str) -> tuple[dict, str]:
-    """(result, output) of label_studio_files run ad hoc on the SSH rig's node account."""
-    with tempfile.TemporaryDirectory() as tree:
-        proc = subprocess.run(["ansible", "node1", "-i", str(ssh_node.inventory()), "-m", "label_studio_files",
-                               "-a", json.dumps(args), *more], cwd=REPO, env=module_env(tree),
-                              capture_output=True, text=True, timeout=300)
-        result = json.loads((Path(tree) / "node1").read_text())
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return result, proc.stdout + proc.stderr
 
 
 def test_over_ssh_the_module_gets_the_texts_as_files_never_as_arguments(ssh_node):
@@ -73,8 +56,11 @@ def test_over_ssh_the_module_gets_the_texts_as_files_never_as_arguments(ssh_node
     args = {"dirs": [{"path": target, "mode": "0700"}],
             "files": [{"dest": f"{target}/service.env", "content": secret, "mode": "0600", "secret": True},
                       {"dest": f"{target}/run", "content": "#!/bin/sh\nexit 3\n", "mode": "0700"}]}
+    node = {"host": "node1", "inventory": ssh_node.inventory()}
     try:
-        written, output = node_module(ssh_node, args, "-vvv")
+        written = run_module("label_studio_files", args, verbose=True, **node)
+        output = written["printed"] + written["stderr"]
+        assert not written["failed"], output[-3000:]
         assert written["changed"] and len(written["files"]) == 2
         assert "Using module file" in output and "label_studio_files.py" in output and IN_PROCESS not in output
         assert "module_args" in output and "src: " in output
@@ -83,7 +69,8 @@ def test_over_ssh_the_module_gets_the_texts_as_files_never_as_arguments(ssh_node
                                f"cat {target}/service.env")
         assert on_node.stdout.splitlines() == [f"700 {target}", f"600 {target}/service.env", f"700 {target}/run",
                                                secret.strip()], on_node.stdout + on_node.stderr
-        assert not node_module(ssh_node, args)[0]["changed"]
+        again = run_module("label_studio_files", args, **node)
+        assert not again["failed"] and not again["changed"]
     finally:
         ssh_node.run(f"rm -rf {target}")
 
