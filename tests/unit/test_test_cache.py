@@ -75,6 +75,9 @@ def test_the_old_shared_var_tmp_path_is_refused():
     assert "mode 1777" in unsafe_reason(Path("/var/tmp"), os.geteuid())
 
 
-def test_the_default_is_per_user_and_not_in_a_shared_tmp_dir():
+def test_the_default_is_per_user_and_not_in_a_shared_tmp_dir(monkeypatch):
     assert default_cache_dir(0) == Path("/var/cache/label-studio-study-tests")
-    assert str(default_cache_dir(1000)).startswith(os.path.expanduser("~")) or os.environ.get("XDG_CACHE_HOME")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert default_cache_dir(1000) == Path(os.path.expanduser("~"), ".cache", "label-studio-study-tests")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/home/someone/.cache-elsewhere")
+    assert default_cache_dir(1000) == Path("/home/someone/.cache-elsewhere/label-studio-study-tests")
