@@ -192,14 +192,14 @@ def test_masi_distance():
 
 def item(report, annotation, batch="b1", order=("m1", "m2"), **controls):
     record = {"study_id": report, "batch": batch, "id": annotation, "order": list(order),
-              "impression": "x", "annotator": 1, "annotation_id": annotation,
+              "impression": "IMPRESSION-TEXT-%d" % report, "annotator": 1, "annotation_id": annotation,
               "updated_at": "2026-11-27T10:00:%02dZ" % (annotation % 60)}
     record.update(controls)
     return record
 
 
 def region(start, end, *labels):
-    return {"start": start, "end": end, "text": "t", "labels": list(labels)}
+    return {"start": start, "end": end, "text": "SPAN-TEXT-%d-%d" % (start, end), "labels": list(labels)}
 
 
 def study():
@@ -349,6 +349,8 @@ def test_the_page_is_self_contained_and_has_no_report_text():
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page and "<link" not in page and "url(" not in page
     assert "wrong side" not in page and "t &lt;x&gt;" in page
+    # Neither the reports' text nor the annotated spans' text (the fixture's are distinctive).
+    assert "IMPRESSION-TEXT" not in page and "SPAN-TEXT" not in page
     assert page.count("<svg") == 2 + 3 + 2
     shown = render("t", [], ["b1"], tables, COLUMNS, [("b1", 1, "secret <b>")])
     assert "secret &lt;b&gt;" in shown
