@@ -50,14 +50,20 @@ def test_a_bad_port_is_refused():
 
 
 def test_migrate_environment_aims_label_studio_at_exactly_our_database():
+    # Both prefixes, on several settings: any variant left behind would win over the plain name
+    # inside Label Studio and send its migrate to another database than the one copied into.
     environ = dict(PG_ENV, LABEL_STUDIO_POSTGRE_NAME="other", LABEL_STUDIO_DJANGO_DB="sqlite",
+                   HEARTEX_POSTGRE_HOST="elsewhere", HEARTEX_DJANGO_DB="sqlite",
+                   LABEL_STUDIO_POSTGRE_PORT="5433", POSTGRE_HOST="db.internal",
                    DJANGO_DB="sqlite", SECRET_KEY="k", LABEL_STUDIO_BASE_DATA_DIR="/d")
     settings = mover.postgres_settings(environ)
     env = mover.migrate_environment(environ, settings)
-    assert env["DJANGO_DB"] == "default" and "LABEL_STUDIO_DJANGO_DB" not in env
-    assert "LABEL_STUDIO_POSTGRE_NAME" not in env
-    assert env["POSTGRE_NAME"] == "other" == settings["NAME"]
-    assert env["POSTGRE_PORT"] == "5432"
+    assert env["DJANGO_DB"] == "default"
+    assert not [name for name in env if name.startswith(("LABEL_STUDIO_POSTGRE_", "HEARTEX_POSTGRE_",
+                                                          "LABEL_STUDIO_DJANGO_DB", "HEARTEX_DJANGO_DB"))]
+    assert settings == {"NAME": "other", "USER": "owner", "PASSWORD": "pw", "HOST": "elsewhere",
+                        "PORT": "5433"}
+    assert {key: env["POSTGRE_" + key] for key in settings} == settings
     assert env["SECRET_KEY"] == "k" and env["LABEL_STUDIO_BASE_DATA_DIR"] == "/d"
 
 
