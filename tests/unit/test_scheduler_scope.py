@@ -4,6 +4,7 @@ instance role for its names) never ask crontab; every entry point that reads the
 runs it first."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -26,11 +27,74 @@ def includes_scheduler(path: Path) -> bool:
     return False
 
 
+INCLUDE_ROLE = ("ansible.builtin.include_role", "ansible.builtin.import_role")
+INCLUDE_TASKS = ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks")
+PLAYBOOKS = ROLES.parent / "playbooks"
+PROBE = ROLES / "label_studio_instance/tasks/scheduler_probe.yml"
+
+
+def tasks_in(tasks):
+    """Every task, also those inside block/rescue/always."""
+    for task in tasks or []:
+        if isinstance(task, dict):
+            yield task
+            for key in ("block", "rescue", "always"):
+                yield from tasks_in(task.get(key))
+
+
+def role_entry(name: str, entry: str = "main") -> list:
+    """A role's entry point task file and those of the roles it depends on (meta/main.yml)."""
+    meta = yaml.safe_load((ROLES / name / "meta/main.yml").read_text()) or {}
+    files = []
+    for dependency in meta.get("dependencies") or []:
+        files += role_entry(dependency["role"] if isinstance(dependency, dict) else dependency)
+    return files + [ROLES / name / "tasks" / f"{Path(entry).stem}.yml"]
+
+
+def included(tasks, here: Path) -> list:
+    """The task files these tasks include or import (role entry points and plain task files)."""
+    files = []
+    for task in tasks_in(tasks):
+        for key in INCLUDE_ROLE:
+            if key in task:
+                files += role_entry(task[key]["name"], task[key].get("tasks_from", "main"))
+        for key in INCLUDE_TASKS:
+            if key in task:
+                name = task[key] if isinstance(task[key], str) else task[key]["file"]
+                # A templated name may be any file it can expand to: all of them are followed.
+                matches = sorted(here.glob(re.sub(r"\{\{.*?\}\}", "*", name)))
+                assert matches, f"{here}: no task file matches the include {name}"
+                files += matches
+    return files
+
+
+def reachable(playbook: Path) -> set:
+    """Every task file a playbook can run, followed through roles, includes and imports."""
+    todo = []
+    for play in yaml.safe_load(playbook.read_text()) or []:
+        for role in play.get("roles") or []:
+            todo += role_entry(role["role"] if isinstance(role, dict) else role)
+        todo += included([t for key in ("pre_tasks", "tasks", "post_tasks")
+                          for t in play.get(key) or []], playbook.parent)
+    seen = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen and path.is_file():
+            seen.add(path)
+            todo += included(yaml.safe_load(path.read_text()), path.parent)
+    return seen
+
+
 def test_crontab_is_probed_only_by_the_scheduler_entry_point():
     probing = sorted(str(p.relative_to(ROLES)) for p in ROLES.glob("*/tasks/*.yml")
                      if "crontab -l" in p.read_text())
     assert probing == ["label_studio_instance/tasks/scheduler_probe.yml"]
-    assert "scheduler_probe" not in (ROLES / "label_studio_instance/tasks/main.yml").read_text()
+    # The walk finds the probe where it is run, so its absence below means something.
+    assert PROBE in reachable(PLAYBOOKS / "deploy.yml")
+    for name in ("assign.yml", "export.yml", "status.yml"):
+        files = reachable(PLAYBOOKS / name)
+        assert ROLES / "label_studio_instance/tasks/main.yml" in files, name
+        assert PROBE not in files, f"{name} reaches the crontab probe"
 
 
 def test_entry_points_that_read_the_facts_run_the_scheduler_first():
