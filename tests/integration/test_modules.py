@@ -315,5 +315,8 @@ def test_listing_only_the_fields_asked_gives_their_values_and_falls_back_when_on
     assert full[pid]["task_number"] == 2 and "description" in full[pid]
     assert {p["id"]: {f: p[f] for f in fields} for p in asked} == {
         i: {f: p[f] for f in fields} for i, p in full.items()}
+    # Only those were asked for and sent (a listing that ignored them would hold the rest), and
+    # so the fallback below is a second, full listing, not this one again.
+    assert [sorted(set(p) - set(fields)) for p in asked] == [[] for _ in asked]
     fallback = client.list_projects([title], fields=fields + ("no_such_field",))
     assert {p["id"]: p for p in fallback} == full
