@@ -138,17 +138,33 @@ def test_one_api_export_per_project(server, annotated_project, tmp_path):
 
 def test_one_converter_run_for_every_project(server, annotated_project, tmp_path):
     """The converter's import costs about a second: one node command converts every project's
-    export, not one per annotator (counted by a wrapper in front of node_command)."""
+    export, not one per annotator (counted by a wrapper in front of node_command). Two projects
+    of their own, so that one run per project would show as two."""
     title, pid = annotated_project
-    runs = tmp_path / "runs"
-    counting = ["/bin/sh", "-c", 'echo run >> "$0"; exec "$@"', str(runs)] + node_command(server)
-    bundle = tmp_path / "bundle.json"
-    res = run_module("label_studio_export", {
-        "bundle": str(bundle), "projects": {"first": title, "second": title}, "format": "JSON_MIN",
-        "node_command": counting, "data_dir": str(server.data_dir), **conn(server)})
-    assert not res["failed"], res.get("msg")
-    assert runs.read_text().splitlines() == ["run"]
-    first, second = json.loads(bundle.read_text(encoding="utf-8"))["exports"]
-    assert (first["name"], second["name"]) == ("first", "second")
-    assert json.loads(first["file"]) == json.loads(second["file"]) == json.loads(
-        server_export(server, pid, "JSON_MIN"))
+    other = f"{title} (second)"
+    res = run_module("label_studio_project", {"title": other, "label_config": CONFIG, **conn(server)})
+    assert res["changed"] and res["project_id"], res.get("msg")
+    other_pid = res["project_id"]
+    try:
+        run_module("label_studio_tasks", {"project": other, "tasks": [report(31)], **conn(server)})
+        (task,) = server.api("GET", f"/api/tasks/?project={other_pid}&fields=task_only&include=id")["tasks"]
+        server.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": [{
+            "from_name": "remarks", "to_name": "reference0", "type": "textarea",
+            "value": {"text": ["the second project's"]}}]})
+        runs = tmp_path / "runs"
+        counting = ["/bin/sh", "-c", 'echo run >> "$0"; exec "$@"', str(runs)] + node_command(server)
+        bundle = tmp_path / "bundle.json"
+        res = run_module("label_studio_export", {
+            "bundle": str(bundle), "projects": {"first": title, "second": other}, "format": "JSON_MIN",
+            "node_command": counting, "data_dir": str(server.data_dir), **conn(server)})
+        assert not res["failed"], res.get("msg")
+        assert runs.read_text().splitlines() == ["run"]
+        first, second = json.loads(bundle.read_text(encoding="utf-8"))["exports"]
+        assert (first["name"], second["name"]) == ("first", "second")
+        assert json.loads(first["file"]) == json.loads(server_export(server, pid, "JSON_MIN"))
+        assert json.loads(second["file"]) == json.loads(server_export(server, other_pid, "JSON_MIN"))
+        assert json.loads(second["file"])[0]["remarks"] == "the second project's"
+    finally:
+        run_module("label_studio_project", {"title": other, "state": "absent", **conn(server)})
+        for name in own_copies(server, other_pid):
+            os.unlink(server.data_dir / "export" / name)
