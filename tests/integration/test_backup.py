@@ -25,6 +25,7 @@ import pytest
 
 from support.background import at_once
 from support.backup_script import load
+from support.files import assert_untouched, files_state
 
 pytestmark = pytest.mark.slow
 
@@ -103,6 +104,23 @@ def data_dir_fingerprint(inst) -> dict:
                             if "logs" not in p.parts),
             "db_sha256": hashlib.sha256(db.read_bytes()).hexdigest(),
             "siblings": sorted(p.name for p in inst.data_dir.parent.iterdir())}
+
+
+def untouched_state(inst) -> dict:
+    """What a refused restore must leave as it is: the data dir, the credentials and the service's
+    own files (bytes and mtimes), and the running Label Studio process itself."""
+    pid = inst.supervisorctl("pid", "label-studio").stdout.strip()
+    assert pid.isdigit(), pid
+    return {"data": data_dir_fingerprint(inst), "pid": pid,
+            "files": files_state(inst.credentials_dir, inst.state_dir)}
+
+
+def assert_untouched_since(before: dict, inst) -> None:
+    assert data_dir_fingerprint(inst) == before["data"]
+    assert_untouched(before["files"], inst.credentials_dir, inst.state_dir)
+    # Not stopped and started again: the same process still serves.
+    assert inst.supervisorctl("pid", "label-studio").stdout.strip() == before["pid"]
+    assert inst.health()
 
 
 def deploy_ahead(make_instance, tmp_path_factory):
@@ -268,13 +286,12 @@ def test_restore_refuses_a_newer_database_unless_forced(source, target, tmp_path
     task = target.api("POST", f"/api/projects/{project}/import?return_task_ids=true",
                       [{"text": "written after the backup"}])["task_ids"][0]
     late = target.api("POST", f"/api/tasks/{task}/annotations/", choice("A", "late"))["id"]
-    before = data_dir_fingerprint(target)
+    before = untouched_state(target)
 
     refused = restore(target, archive)
     assert refused.returncode != 0
     assert "after this backup was taken" in refused.output and "force=true" in refused.output
-    assert data_dir_fingerprint(target) == before
-    assert target.health()
+    assert_untouched_since(before, target)
 
     forced = restore(target, archive, force=True)
     forced.assert_ok()
@@ -293,16 +310,12 @@ def test_truncated_archive_changes_nothing(source, target, tmp_path):
     good = archives(source)[-1]
     truncated = tmp_path / good.name
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    before = data_dir_fingerprint(target)
-    credentials = {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()}
+    before = untouched_state(target)
 
     run = restore(target, truncated)
     assert run.returncode != 0
     assert "truncated or corrupt" in run.output and "nothing was changed" in run.output
-    assert data_dir_fingerprint(target) == before
-    assert {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()} == credentials
-    assert target.supervisorctl("status", "label-studio").returncode == 0
-    assert target.health()
+    assert_untouched_since(before, target)
 
 
 def test_an_archive_edited_with_recomputed_checksums_is_refused(source, target, tmp_path):
@@ -323,16 +336,13 @@ def test_an_archive_edited_with_recomputed_checksums_is_refused(source, target, 
                 data = json.dumps(manifest, indent=2, sort_keys=True).encode()
             member.size = len(data)
             out.addfile(member, io.BytesIO(data))
-    before = data_dir_fingerprint(target)
-    credentials = {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()}
+    before = untouched_state(target)
 
     run = restore(target, edited)
     assert run.returncode != 0
     assert f"Restore of {edited} refused; nothing was changed." in run.output
     assert "not authenticated by this instance's backup key" in run.output
-    assert data_dir_fingerprint(target) == before
-    assert {p.name: p.read_bytes() for p in target.credentials_dir.iterdir()} == credentials
-    assert target.health()
+    assert_untouched_since(before, target)
 
 
 def test_retention_keeps_exactly_n(source):
