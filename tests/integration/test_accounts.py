@@ -8,6 +8,7 @@ import urllib.parse
 import pytest
 
 from support.background import at_once
+from support.files import assert_untouched, files_state
 from support.modules import run_module
 from support.processes import watch_cmdlines
 from support.web import login, signup
@@ -103,9 +104,9 @@ def test_invite_link_is_private_and_lets_people_sign_up(deployed):
 
 
 def test_second_deploy_changes_nothing_and_adds_no_account(deployed):
-    link_file = deployed.credentials_dir / "invite-link"
     before_users = deployed.api("GET", "/api/users/")
-    before_link = link_file.stat().st_mtime_ns
+    # Every credential file (the invite link, each annotator's password) and the service's files.
+    before_files = files_state(deployed.credentials_dir, deployed.state_dir)
     # The re-run and the --check --diff run at once: each must find nothing to change.
     rerun, preview = at_once(deployed.deploy, lambda: deployed.deploy(check=True, diff=True))
     rerun.assert_unchanged()
@@ -113,7 +114,9 @@ def test_second_deploy_changes_nothing_and_adds_no_account(deployed):
     # Read on the controller and found as wanted: not even the copy module's two runs.
     assert not rerun.ran("label_studio_study : Keep the invite link in a private file on the controller")
     assert deployed.api("GET", "/api/users/") == before_users
-    assert link_file.stat().st_mtime_ns == before_link, "invite-link was rewritten"
+    assert_untouched(before_files, deployed.credentials_dir, deployed.state_dir)
+    # The accounts' passwords are still the ones on file (a reset would leave the listing alike).
+    assert login(deployed.url, "a1@example.org", password_of(deployed, "annotator1")) == "a1@example.org"
 
 
 def test_someone_who_signed_up_is_adopted_not_duplicated(deployed):

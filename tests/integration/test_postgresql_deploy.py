@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from support.background import at_once
+from support.files import assert_untouched, files_state, node_files_state
 from support.net import free_port, listening_addresses, tcp_listening_ports_of
 from support.postgres import BIN, CLEARTEXT_USER, node_sql, start_server
 from support.processes import watch_cmdlines
@@ -111,11 +112,17 @@ def test_password_never_in_argv_or_output(own):
     assert own.password not in own.first_run.output
 
 
-def test_second_deploy_changes_nothing(own):
+def test_second_deploy_changes_nothing(own, ssh_node):
+    # Not only changed=0: the controller's credentials, the node's service files and the
+    # cluster's own configuration are not written again either.
+    node_dirs = (f"~/.local/state/label-studio/{own.name}", f"{own.data_dir}-postgresql/*.conf")
+    before = files_state(own.credentials_dir), node_files_state(ssh_node, *node_dirs)
     # The re-run and the --check --diff run at once: each must find nothing to change.
     rerun, preview = at_once(own.deploy, lambda: own.deploy(check=True, diff=True))
     rerun.assert_unchanged()
     preview.assert_unchanged()
+    assert_untouched(before[0], own.credentials_dir)
+    assert node_files_state(ssh_node, *node_dirs) == before[1]
 
 
 def test_cluster_of_an_earlier_version_is_refused(own, ssh_node):

@@ -22,3 +22,13 @@ def assert_untouched(before: dict[str, tuple[bytes, int]], *roots: Path) -> None
     assert not changed, f"rewritten with other content: {changed}"
     touched = [p for p in before if after[p][1] != before[p][1]]
     assert not touched, f"rewritten (same content, new mtime): {touched}"
+
+
+def node_files_state(node, *dirs: str) -> str:
+    """The files under the node's dirs as its own account sees them: one line per file with its
+    path, mtime and sha256, sorted (compare two of them: equal means none added, removed,
+    changed or rewritten)."""
+    listing = node.run("find %s -type f -printf '%%p %%T@ ' -exec sha256sum {} \\; | sort"
+                       % " ".join(dirs))
+    assert listing.returncode == 0 and listing.stdout, listing.stderr
+    return listing.stdout
