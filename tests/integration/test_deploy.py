@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
+from support.files import assert_untouched, files_state
 from support.net import listening_addresses
+from support.playbook import probe_guarded_tasks
 from support.processes import cmdlines, watch_cmdlines
 from support.web import login, signup
 
@@ -122,24 +123,12 @@ def test_admin_password_never_leaks(deployed):
         assert ADMIN_PASSWORD.encode() not in log.read_bytes(), log
 
 
-def probe_guarded_tasks() -> list[str]:
-    """The service's and backup's write tasks that run only for what the file probe found
-    different (their `when:` or the `vars:` it reads name the role's _stale list), as
-    "role : name"."""
-    roles = Path(__file__).resolve().parents[2] / "roles"
-    names = []
-    for role, files in (("label_studio_service", ["configure.yml"]),
-                        ("label_studio_backup", ["install.yml", "schedule.yml"])):
-        for name in files:
-            for task in yaml.safe_load((roles / role / "tasks" / name).read_text()):
-                if "_stale" in str(task.get("when", "")) + str(task.get("vars", "")):
-                    names.append(f"{role} : {task['name']}")
-    return names
-
-
 def test_second_run_and_check_mode_change_nothing(deployed):
+    before = files_state(deployed.credentials_dir, deployed.state_dir)
     rerun = deployed.deploy().assert_unchanged()
     deployed.deploy(check=True, diff=True).assert_unchanged()
+    # Not only changed=0: no credential and no file of the service written again either.
+    assert_untouched(before, deployed.credentials_dir, deployed.state_dir)
     # Unchanged is not enough: a write task the probe should have found as wanted still costs two
     # module runs. None of them runs (a digest of the wrong text would make one run every time).
     guarded = probe_guarded_tasks()
@@ -151,11 +140,17 @@ def test_check_mode_before_the_first_deploy_writes_nothing(make_instance):
     # A user's first command may well be --check --diff: it must succeed and leave no trace,
     # not even generated secrets on the controller.
     fresh = make_instance()
+    # The backup's signing key in this instance's own dir: the default (~/.label-studio-study)
+    # was made by earlier deploys, so a key generated in check mode would go unseen there.
+    key = fresh.data_dir.parent / "backup_key"
+    fresh.extra["label_studio_backup_key_file"] = str(key)
     run = fresh.deploy(check=True, diff=True)
     run.assert_ok()
     assert run.changed > 0 and "the first real deploy creates 6" in run.output
-    for path in (fresh.data_dir, fresh.state_dir, fresh.credentials_dir):
+    for path in (fresh.data_dir, fresh.state_dir, fresh.credentials_dir, key):
         assert not path.exists(), path
+    # Nor anything else beside the data dir (the backups dir, transfer files).
+    assert list(fresh.data_dir.parent.iterdir()) == []
     assert fresh.name not in subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
     assert not fresh.health()
 

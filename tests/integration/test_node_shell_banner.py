@@ -4,6 +4,8 @@ commands (ansible.builtin.raw), and their output then starts with that banner: t
 read only the lines the probe itself printed."""
 from __future__ import annotations
 
+from support.playbook import probe_guarded_tasks
+
 
 def test_a_banner_from_the_node_shell_changes_nothing(node_study, ssh_node):
     bashrc = ssh_node.home / ".bashrc"
@@ -12,6 +14,11 @@ def test_a_banner_from_the_node_shell_changes_nothing(node_study, ssh_node):
     try:
         probe = ssh_node.run("true")
         assert "Welcome to the cluster" in probe.stdout, "the banner does not show: the test proves nothing"
-        node_study.deploy().assert_unchanged()
+        run = node_study.deploy().assert_unchanged()
+        # Unchanged is not enough: a probe whose answer was misread leaves every write task it
+        # guards to run (and find nothing to write). None of them runs.
+        guarded = probe_guarded_tasks()
+        assert len(guarded) >= 6, guarded
+        assert [task for task in guarded if run.ran(task)] == []
     finally:
         bashrc.write_text(before)

@@ -7,6 +7,9 @@ import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
+
+import yaml
+
 from .paths import REPO
 
 RECAP = re.compile(
@@ -51,6 +54,21 @@ class PlaybookRun:
         assert self.recap, f"no PLAY RECAP in output:\n{self.output[-3000:]}"
         assert self.changed == 0, f"expected changed=0, got {self.recap}:\n{self.output[-6000:]}"
         return self
+
+
+def probe_guarded_tasks() -> list[str]:
+    """The service's and backup's write tasks that run only for what the file probe found
+    different (their `when:` or the `vars:` it reads name the role's _stale list), as
+    "role : name"."""
+    roles = REPO / "roles"
+    names = []
+    for role, files in (("label_studio_service", ["configure.yml"]),
+                        ("label_studio_backup", ["install.yml", "schedule.yml"])):
+        for name in files:
+            for task in yaml.safe_load((roles / role / "tasks" / name).read_text()):
+                if "_stale" in str(task.get("when", "")) + str(task.get("vars", "")):
+                    names.append(f"{role} : {task['name']}")
+    return names
 
 
 def run_playbook(playbook: str, extra_vars: dict | None = None, *, inventory: str | None = None,
