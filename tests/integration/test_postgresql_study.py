@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from support.background import at_once
+from support.files import assert_untouched, files_state, node_files_state
 from support.instance import Instance
 from support.net import free_port
 from support.load import load_project, read_back, run_writers
@@ -129,17 +130,28 @@ def annotations(inst: Instance, project_id: int) -> list:
     return [a for t in tasks for a in t.get("annotations", [])]
 
 
-def test_second_migration_and_deploy_change_nothing(migrated):
+def test_second_migration_and_deploy_change_nothing(migrated, ssh_node):
+    node_dirs = (f"~/.local/state/label-studio/{migrated.name}", f"{migrated.data_dir}-postgresql/*.conf")
+    before = files_state(migrated.credentials_dir), node_files_state(ssh_node, *node_dirs)
     # Both re-runs at once: each must find nothing to do, so neither changes what the other reads.
     again, deploy = at_once(lambda: migrated.playbook("playbooks/migrate-to-postgresql.yml"), migrated.deploy)
     again.assert_unchanged()
     deploy.assert_unchanged()
+    # Not only changed=0: no credential, service file or cluster configuration written again.
+    assert_untouched(before[0], migrated.credentials_dir)
+    assert node_files_state(ssh_node, *node_dirs) == before[1]
 
 
-def test_deploy_refuses_to_go_back_to_an_empty_sqlite(migrated):
+def test_deploy_refuses_to_go_back_to_an_empty_sqlite(migrated, ssh_node):
+    node_dirs = (f"~/.local/state/label-studio/{migrated.name}", f"{migrated.data_dir}-postgresql/*.conf")
+    before = files_state(migrated.credentials_dir), node_files_state(ssh_node, *node_dirs)
     run = migrated.deploy({"label_studio_database": "sqlite"})
     assert run.returncode != 0
     assert "moved to PostgreSQL" in run.output and "label_studio_database: postgresql" in run.output
+    # Refused before anything is written: a service.env already aimed at SQLite would start an
+    # empty Label Studio at the next restart, while the running one still looks healthy.
+    assert_untouched(before[0], migrated.credentials_dir)
+    assert node_files_state(ssh_node, *node_dirs) == before[1]
     assert migrated.health()
 
 
@@ -191,9 +203,13 @@ def test_cron_backs_up_postgresql_without_the_password(backed_up, ssh_node):
     job = ssh_node.run(f"env -i HOME={ssh_node.home} LOGNAME={ssh_node.user} SHELL=/bin/sh "
                        f"PATH=/usr/bin:/bin /bin/sh -c {shlex.quote(command)}")
     assert job.returncode == 0, job.stdout + job.stderr
-    assert password not in job.stdout + job.stderr
     [new] = [backup_dir / n for n in {p.name for p in backup_dir.iterdir()} - before]
     assert new.name.startswith(backed_up.name + "-") and new.name.endswith(".tar.gz"), new
+    # The job's output goes to its log (>>LOG 2>&1), not to cron's mail: that is where a leak
+    # would be. The log holds this run (its archive's name), and not the password.
+    log = ssh_node.run("cat %s" % shlex.quote(shlex.split(command)[shlex.split(command).index("--log") + 1]))
+    assert log.returncode == 0 and f"/{new.name} size=" in log.stdout, log.stderr + log.stdout[-500:]
+    assert password not in log.stdout + job.stdout + job.stderr
     # The archive verifies, checked here rather than by the script: every member's checksum as
     # listed, and a dump pg_restore can read, with the annotations' table.
     with tarfile.open(new) as tar:

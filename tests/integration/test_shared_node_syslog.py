@@ -51,11 +51,13 @@ def report_texts(batch: str) -> set[str]:
     return texts
 
 
-def secrets(credentials_dir) -> dict[str, str]:
-    """Every secret the deploy generated on the controller (admin password, token, passwords, link)."""
-    found = {str(path.relative_to(credentials_dir)): path.read_text().strip()
-             for path in credentials_dir.rglob("*") if path.is_file()}
-    assert {"admin_password", "api_token"} <= set(found), sorted(found)
+def secrets(inst) -> dict[str, str]:
+    """Every secret the deploy generated on the controller (admin password, token, SECRET_KEY,
+    passwords, link), and the key that signs the backups (the node's copy, which backup.yml uses)."""
+    found = {str(path.relative_to(inst.credentials_dir)): path.read_text().strip()
+             for path in inst.credentials_dir.rglob("*") if path.is_file()}
+    found["backup.key"] = (inst.state_dir / "backup.key").read_text().strip()
+    assert {"admin_password", "api_token", "secret_key"} <= set(found), sorted(found)
     return {name: value for name, value in found.items() if len(value) >= 8}
 
 
@@ -96,7 +98,7 @@ def test_no_report_text_email_or_secret_leaks(logged, where):
     text = normalized("\n".join(messages) if where == "syslog" else output)
     leaks = {"report texts": [t[:40] for t in sorted(report_texts(BATCH)) if normalized(t) in text],
              "emails of": [name for name, email in EMAILS.items() if email.lower() in text],
-             "secrets": [name for name, value in secrets(inst.credentials_dir).items()
+             "secrets": [name for name, value in secrets(inst).items()
                          if normalized(value) in text]}
     found = {kind: items for kind, items in leaks.items() if items}
     assert not found, f"{where} holds " + "; ".join(
