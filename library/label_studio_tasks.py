@@ -92,6 +92,18 @@ options:
         project's existing keys from it read-only (fast) after checking that it agrees with the API's
         task count; otherwise, or if they disagree, it lists the tasks through the API.
     type: path
+  node_command:
+    description:
+      - For a PostgreSQL database. The command line, on the managed node, that runs the
+        instance's node package (label_studio_node) with Label Studio's Python and the service's
+        environment (its with-service-env script first, so the database password stays out of
+        every argv). When given, the module runs its C(task-keys) command once for every project
+        to read the existing keys read-only, and checks them against the API's task counts as
+        with O(database). If the command fails, or they disagree, it lists the tasks through the
+        API.
+      - Mutually exclusive with O(database).
+    type: list
+    elements: str
   chunk_size:
     description: Tasks per import request.
     type: int

@@ -19,7 +19,7 @@ from ansible.module_utils.label_studio_client import (CONNECTION_ARGSPEC, CONNEC
                                                       single_project)
 from ansible.module_utils.label_studio_config import referenced_fields
 from ansible.module_utils.label_studio_lock import project_lock
-from ansible.module_utils.label_studio_task_keys import existing_records
+from ansible.module_utils.label_studio_task_keys import existing_records, records_from_node_command
 from ansible.module_utils.label_studio_task_plan import (ImportRefused, describe_plan, key_of,
                                                          plan_import, validate_tasks)
 
@@ -34,12 +34,13 @@ ARGUMENT_SPEC = dict(
     key=dict(type="str", default="study_id", no_log=False),
     purge=dict(type="bool", default=False),
     database=dict(type="path"),
+    node_command=dict(type="list", elements="str"),
     chunk_size=dict(type="int", default=5000),
     **CONNECTION_ARGSPEC)
 # The argument spec's rules between options (AnsibleModule's and validate_argument_spec's keywords).
 ARGUMENT_RULES = dict(
     mutually_exclusive=CONNECTION_OPTIONS["mutually_exclusive"] + [
-        ("tasks", "src", "bundle"), ("project", "bundle")],
+        ("tasks", "src", "bundle"), ("project", "bundle"), ("database", "node_command")],
     required_one_of=CONNECTION_OPTIONS["required_one_of"] + [("tasks", "src", "bundle")],
     required_by={"tasks": "project", "src": "project"})
 
@@ -113,7 +114,7 @@ def run_import(params, check_mode=False, diff=False):
     return result, warnings
 
 
-def plan_project(params, client, listed, title, tasks):
+def plan_project(params, client, listed, title, tasks, read_records=None):
     """(project, plan, key source) for one project; ImportRefused says why it cannot be imported."""
     key = params["key"]
     try:
@@ -127,7 +128,7 @@ def plan_project(params, client, listed, title, tasks):
                                 % (len(errors), "; ".join(errors[:50])), errors, project["id"])
         # The listing's task_number (counted by the same query as GET /api/projects/ID/) is what
         # the database read is checked against: no GET per project (~0.06 s each).
-        records, source = existing_records(client, project, key, params["database"])
+        records, source = existing_records(client, project, key, params["database"], read_records)
     except (LabelStudioError, ValueError) as err:
         raise ImportRefused(str(err))
     plan = plan_import(tasks, records, key, params["purge"])
@@ -148,10 +149,16 @@ def run_imports(params, client, imports, result, warnings, check_mode, diff):
     # Only the fields used here are asked for (1.23 leaves out what `include` does not name:
     # include=task_number alone once left the titles out, so no project was found).
     listed = client.list_projects([title for title, _tasks in imports], fields=LISTED_FIELDS)
+    read_records = None
+    if params["node_command"]:
+        # PostgreSQL: every project's keys in one read-only query on the node (None: the API).
+        wanted = set(title for title, _tasks in imports)
+        found = sorted(p["id"] for p in listed if p.get("title") in wanted)
+        read_records = records_from_node_command(params["node_command"], found, key) if found else None
     # Every project is checked and planned before the first task of any is written.
     for title, tasks in imports:
         try:
-            planned.append((title,) + plan_project(params, client, listed, title, tasks))
+            planned.append((title,) + plan_project(params, client, listed, title, tasks, read_records))
         except ImportRefused as err:
             refused.append((title, err))
     if refused:

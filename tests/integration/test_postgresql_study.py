@@ -142,6 +142,16 @@ def test_second_migration_and_deploy_change_nothing(migrated, ssh_node):
     assert node_files_state(ssh_node, *node_dirs) == before[1]
 
 
+def test_assign_again_reads_the_keys_from_postgresql_not_the_api(migrated):
+    """On PostgreSQL the import's check of what each project holds is one read-only query on the
+    node (the node package's task-keys, in the service's environment), not a listing of every
+    task through the API; a re-run still imports nothing."""
+    run = migrated.playbook("playbooks/assign.yml", {"batch": "batch0"}, extra_args=["-v"])
+    run.assert_unchanged()
+    assert "key_source: database" in run.output, run.output[-3000:]
+    assert "key_source: api" not in run.output
+
+
 def test_deploy_refuses_to_go_back_to_an_empty_sqlite(migrated, ssh_node):
     node_dirs = (f"~/.local/state/label-studio/{migrated.name}", f"{migrated.data_dir}-postgresql/*.conf")
     before = files_state(migrated.credentials_dir), node_files_state(ssh_node, *node_dirs)

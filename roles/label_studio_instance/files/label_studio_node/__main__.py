@@ -4,7 +4,7 @@ import sys
 # The backup and restore commands share one argument parser (cli.py); the others have their own.
 BACKUP_AND_RESTORE = ("backup", "verify", "inspect", "plan-restore", "secrets", "unpack",
                       "load-postgresql")
-OTHERS = ("check-database", "sqlite-to-postgresql", "scheduler", "convert-export")
+OTHERS = ("check-database", "sqlite-to-postgresql", "scheduler", "convert-export", "task-keys")
 
 
 def main(argv) -> int:
@@ -21,6 +21,8 @@ def main(argv) -> int:
         from .scheduler import run
     elif command == "convert-export":
         from .convert_export import main as run
+    elif command == "task-keys":
+        from .task_keys import main as run
     else:
         print("usage: python -m label_studio_node {%s} ..."
               % ",".join(BACKUP_AND_RESTORE + OTHERS), file=sys.stderr)
