@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from support.instance import DEFAULT_VERSION, Instance  # noqa: E402
 from support.modules import module_command, module_env  # noqa: E402
 from support.net import free_port  # noqa: E402
 from support.playbook import run_playbook  # noqa: E402
+from support.postgres import start_server  # noqa: E402
 
 # The tests' shared environment (built on /usr/bin/python3); deploy reuses it without installing.
 # cache_dir() refuses (UnsafeCacheDir) a dir another account could have written to.
@@ -41,7 +43,8 @@ WORDS = ("no acute cardiopulmonary process mild cardiomegaly stable small left r
 
 __all__ = ["DEFAULT_VERSION", "Instance", "REPO", "SHARED_ENV", "STUDY_CONFIG", "deployed_instance",
            "free_port", "machine_note", "print_table", "ratio", "run_measured", "run_module_measured",
-           "run_playbook", "stop_and_remove", "stop_instance", "study_result", "study_task", "verdict"]
+           "run_playbook", "stop_and_remove", "stop_instance", "study_result", "study_task",
+           "throwaway_postgresql", "verdict"]
 
 
 def text(seed: int, length: int = 150) -> str:
@@ -92,6 +95,27 @@ def deployed_instance(name: str, env_dir: Path = SHARED_ENV, keep: bool = False)
         yield inst, base
     finally:
         stop_and_remove(inst, base, keep)
+
+
+@contextlib.contextmanager
+def throwaway_postgresql(base: Path):
+    """(inventory path, deploy vars) for Label Studio on this machine against a throwaway
+    PostgreSQL server from Debian's packages on 127.0.0.2 (tests/support/postgres.py), given to
+    deploy as the inventory's label_studio_db host (as root, which an own cluster refuses). The
+    server is stopped at the end."""
+    server = start_server("127.0.0.2")
+    try:
+        password = secrets.token_urlsafe(18)
+        server.create_database("label_studio", "label_studio", password)
+        inventory = base / "hosts.yml"
+        inventory.write_text("label_studio:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+                             "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n"
+                             "label_studio_db:\n  hosts:\n    dbhost:\n      ansible_host: 127.0.0.2\n")
+        yield inventory, {"label_studio_database": "postgresql",
+                          "label_studio_postgresql_port": server.port,
+                          "label_studio_postgresql_password": password}
+    finally:
+        server.stop()
 
 
 def stop_instance(inst: Instance) -> None:
