@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -77,11 +78,17 @@ LOCAL_INSTANCES: list[Instance] = []
 
 def _shut_down_local_instances() -> None:
     """End of the session (make_instance's teardown, or earlier beside node_study's removal):
-    every local instance made, shut down at once. Only once."""
+    every local instance made, shut down at once, and its state dir removed. Only once."""
     BACKGROUND.close()  # a deploy still running in the background is not shut down half-way
     made = list(LOCAL_INSTANCES)
     LOCAL_INSTANCES.clear()
     shut_down([inst for inst in made if inst.state_dir.exists()])
+    # A state dir lives in the account's home (~/.local/state/label-studio/ls-*) and holds the
+    # instance's secrets (api_token, service.env's SECRET_KEY, backup.key): a run leaves none
+    # behind (each run left ~17 before). The data and credentials dirs are pytest's temp dirs,
+    # which pytest prunes itself.
+    for inst in made:
+        shutil.rmtree(inst.state_dir, ignore_errors=True)
 
 
 # The shared `server` uses the supervisor scheduler: its deploy then writes no crontab line at
