@@ -44,6 +44,11 @@ def records_from_database(path, project_id, key):
             "FROM task WHERE project_id = ?", ('$."%s"' % key.replace('"', '\\"'), project_id)).fetchall()
     finally:
         conn.close()
+    return as_records(rows)
+
+
+def as_records(rows):
+    """Records from (task id, key value, annotations + skips) rows, as either database gives them."""
     return [{"id": r[0], "key": r[1], "annotations": r[2]} for r in rows]
 
 
@@ -59,8 +64,7 @@ def records_from_node_command(command, project_ids, key):
         if run.returncode != 0:
             return None
         projects = json.loads(run.stdout.decode("utf-8"))["projects"]
-        return dict((int(project_id), [{"id": r[0], "key": r[1], "annotations": r[2]} for r in rows])
-                    for project_id, rows in projects.items())
+        return dict((int(project_id), as_records(rows)) for project_id, rows in projects.items())
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
