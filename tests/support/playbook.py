@@ -56,6 +56,17 @@ class PlaybookRun:
         return self
 
 
+def walk_tasks(tasks):
+    """Every task of a task list, also those inside block/rescue/always."""
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        yield task
+        for key in ("block", "rescue", "always"):
+            if key in task:
+                yield from walk_tasks(task[key])
+
+
 def probe_guarded_tasks() -> list[str]:
     """The service's and backup's write tasks that run only for what the file probe found
     different (their `when:` or the `vars:` it reads name the role's _stale list), as

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from support.playbook import walk_tasks
+
 REPO = Path(__file__).resolve().parents[2]
 ROLES = REPO / "roles"
 PLAYBOOKS = sorted(REPO.glob("*.yml")) + sorted((REPO / "playbooks").glob("*.yml"))
@@ -23,8 +25,6 @@ PLAYBOOKS = sorted(REPO.glob("*.yml")) + sorted((REPO / "playbooks").glob("*.yml
 INCLUDE_ROLE = {"include_role", "import_role", "ansible.builtin.include_role", "ansible.builtin.import_role"}
 INCLUDE_TASKS = {"include_tasks", "import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks"}
 SET_FACT = {"set_fact", "ansible.builtin.set_fact"}
-# Keys of a task that hold task lists.
-BLOCK_KEYS = ("block", "rescue", "always")
 # A private name: an underscore, then a lowercase letter ("_" alone is Jinja's throwaway).
 PRIVATE = re.compile(r"(?<![A-Za-z0-9_])_[a-z][a-z0-9_]*")
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
@@ -44,17 +44,6 @@ def entry_points(role: str) -> set[str]:
     if not specs.is_file():
         return set()
     return set((load(specs) or {}).get("argument_specs", {}) or {})
-
-
-def walk_tasks(tasks):
-    """Every task, also those inside block/rescue/always, each with the block vars around it."""
-    for task in tasks or []:
-        if not isinstance(task, dict):
-            continue
-        yield task
-        for key in BLOCK_KEYS:
-            if key in task:
-                yield from walk_tasks(task[key])
 
 
 def plays(path: Path):

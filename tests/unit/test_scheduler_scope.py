@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from support.playbook import walk_tasks
+
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 FACTS = ("label_studio_cron_usable", "label_studio_scheduler_in_use")
 # The task files that run the scheduler entry point first, and for each task file that reads the
@@ -33,15 +35,6 @@ PLAYBOOKS = ROLES.parent / "playbooks"
 PROBE = ROLES / "label_studio_instance/tasks/scheduler_probe.yml"
 
 
-def tasks_in(tasks):
-    """Every task, also those inside block/rescue/always."""
-    for task in tasks or []:
-        if isinstance(task, dict):
-            yield task
-            for key in ("block", "rescue", "always"):
-                yield from tasks_in(task.get(key))
-
-
 def role_entry(name: str, entry: str = "main") -> list:
     """A role's entry point task file and those of the roles it depends on (meta/main.yml)."""
     meta = yaml.safe_load((ROLES / name / "meta/main.yml").read_text()) or {}
@@ -54,7 +47,7 @@ def role_entry(name: str, entry: str = "main") -> list:
 def included(tasks, here: Path) -> list:
     """The task files these tasks include or import (role entry points and plain task files)."""
     files = []
-    for task in tasks_in(tasks):
+    for task in walk_tasks(tasks):
         for key in INCLUDE_ROLE:
             if key in task:
                 files += role_entry(task[key]["name"], task[key].get("tasks_from", "main"))
