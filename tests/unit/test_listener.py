@@ -45,6 +45,14 @@ def test_only_listen_sockets_on_loopback_or_wildcard_count():
     assert port_listeners(sockets, 9999) == []
 
 
+def test_listening_on_keeps_the_port_s_listeners_only():
+    # Not the established connections to or from 48167, not the listeners on other ports.
+    assert [(s["address"], s["uid"], s["inode"]) for s in
+            parse_proc_net_tcp(TCP, "little", listening_on=48167)] == [("127.0.0.1", 0, 40640)]
+    assert [s["uid"] for s in parse_proc_net_tcp(TCP6, "little", listening_on=8081)] == [1003]
+    assert parse_proc_net_tcp(TCP, "little", listening_on=38484) == []  # a client port, not a listener
+
+
 def test_own_listener_passes():
     check_listeners([{"uid": 1000}, {"uid": 1000}], 8080, own_uid=1000)
 
