@@ -71,9 +71,14 @@ def health(port: int) -> bytes | None:
 
 
 def listener(port: int) -> str:
-    """`ss` line of the process listening on 127.0.0.1:port ('' if none)."""
+    """`ss` lines of the processes listening on the port, on any address ('' if none)."""
     return subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses the port's listeners are bound to (ss's fourth column, port cut off)."""
+    return {line.split()[3].rsplit(":", 1)[0] for line in listener(port).splitlines()}
 
 
 def test_tunnel_is_up_idempotent_and_private(tunnels, node_server):
@@ -82,6 +87,8 @@ def test_tunnel_is_up_idempotent_and_private(tunnels, node_server):
     assert tunnels.local_port != node_server.port
     assert b'"UP"' in (health(tunnels.local_port) or b""), "no /health through the tunnel"
     assert '"ssh"' in listener(tunnels.local_port), listener(tunnels.local_port)
+    # Private: this machine's other interfaces (and its ::1) do not reach the study.
+    assert listening_addresses(tunnels.local_port) == {"127.0.0.1"}, listener(tunnels.local_port)
     [sock] = tunnels.sockets
     assert tunnels.master_running(sock)
     assert f"http://127.0.0.1:{tunnels.local_port}" in first.output
