@@ -47,8 +47,9 @@ def user_args(inst, email: str, **more) -> dict:
 def deployed(make_instance):
     inst = make_instance(study_annotators=ANNOTATORS)
     # Every argv seen during the deploy (the passwords are generated during it, so unknown before).
+    # -vvv: module arguments and results show in the output unless no_log hides them.
     with watch_cmdlines() as seen:
-        run = inst.deploy()
+        run = inst.deploy(extra_args=["-vvv"])
     run.assert_ok()
     inst.first_run, inst.cmdlines = run, seen
     return inst
@@ -137,7 +138,7 @@ def test_rotating_the_invite_link(deployed):
     old = invite_link(deployed)
     preview = deployed.deploy({"study_rotate_invite": True}, check=True, diff=True).assert_ok()
     assert preview.changed == 1 and invite_link(deployed) == old
-    run = deployed.deploy({"study_rotate_invite": True}).assert_ok()
+    run = deployed.deploy({"study_rotate_invite": True}, extra_args=["-vvv"]).assert_ok()
     new = invite_link(deployed)
     assert new != old and run.changed == 2  # the reset and the file
     assert new not in run.output and token_of(new) not in run.output

@@ -57,7 +57,8 @@ def test_installer_settings_travel_in_the_environment_not_on_a_command_line(tmp_
     watcher.start()
     try:
         with watch_cmdlines(interval=0.01) as seen:
-            run = run_playbook(str(playbook), variables, env=env)
+            # -vvv: module arguments (the installer's stdin among them) show unless no_log hides them.
+            run = run_playbook(str(playbook), variables, env=env, extra_args=["-vvv"])
     finally:
         stop.set()
         watcher.join()
