@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+from support.files import assert_untouched, files_state
 from support.modules import run_module
 from support.net import free_port, listening_addresses
 from support.other_account import as_other_account, other_account
@@ -116,18 +117,16 @@ def test_proxies_from_the_environment_receive_nothing(server, tmp_path):
         proxy.stop()
 
 
-def state_files(inst) -> dict:
-    return {p.name: p.read_bytes() for p in sorted(inst.state_dir.iterdir()) if p.is_file()}
-
-
 @pytest.mark.parametrize("variables", [{"label_studio_host": "0.0.0.0"}, {"label_studio_host": "10.1.2.3"}])
 def test_a_non_loopback_host_is_refused_before_anything_changes(server, variables):
-    before = state_files(server)
+    # The service's and the controller's files (the data dir is the running server's own).
+    before = files_state(server.state_dir, server.credentials_dir)
     run = server.deploy(variables)
     assert run.returncode != 0
     assert f"label_studio_host={variables['label_studio_host']} is not a loopback address" in run.output
     assert "label_studio_allow_non_loopback" in run.output
-    assert state_files(server) == before
+    assert run.recap and run.changed == 0, run.recap  # no task changed anything before the refusal
+    assert_untouched(before, server.state_dir, server.credentials_dir)
     assert listening_addresses(server.port) == {"127.0.0.1"}
     assert server.health()
 
