@@ -143,9 +143,9 @@ def test_exact_relaxed_and_majority_votes():
 def test_errors_need_more_than_half_and_other_counts_writers():
     names = ["a", "b", "c", "d"]
     errors = {"a": {LOCATION, SEVERITY}, "b": {LOCATION}, "c": {LOCATION}, "d": {SEVERITY}}
-    counts = unit_counts({}, errors, 1, names, [LOCATION, SEVERITY])
-    # location 3 of 4 (> half); severity 2 of 4 (not more than half).
-    assert counts["exact"] == {LOCATION: 1, "other": 1}
+    counts = unit_counts({}, errors, 2, names, [LOCATION, SEVERITY])
+    # location 3 of 4 (> half); severity 2 of 4 (not more than half); two wrote an other-text.
+    assert counts["exact"] == {LOCATION: 1, "other": 2}
     assert counts["majority"] == counts["relaxed"] == counts["exact"]
 
 
@@ -202,6 +202,10 @@ def region(start, end, *labels):
     return {"start": start, "end": end, "text": "SPAN-TEXT-%d-%d" % (start, end), "labels": list(labels)}
 
 
+# Report 2 shows its candidates the other way round: candidate0 is m2, candidate1 is m1.
+SWAPPED = ("m2", "m1")
+
+
 def study():
     """Two reports, three annotators (ann, bob, cid); report 2 lacks cid."""
     ann = [
@@ -209,16 +213,21 @@ def study():
                       "candidate0-labels-additions": [region(0, 4, "2a")],
                       "candidate1-errors": {"choices": [LOCATION, "other"]},
                       "errors-candidate1-other": "wrong side", "duration-minutes": "about 5 min"}),
-        item(2, 2, **{"candidate1-labels-omissions": [region(3, 9, "1b")], "duration-minutes": "3"}),
+        item(2, 2, order=SWAPPED, **{"candidate1-labels-omissions": [region(3, 9, "1b")],
+                                     "candidate1-errors": LOCATION, "duration-minutes": "3"}),
     ]
     bob = [
         item(1, 11, **{"candidate0-labels-omissions": [region(0, 10, "1a")],
                        "candidate0-labels-additions": [region(1, 6, "2a")],
-                       "candidate1-errors": LOCATION, "duration-minutes": "7"}),
-        item(2, 12, **{"candidate1-labels-omissions": [region(3, 9, "1b"), region(20, 22, "1a")]}),
-        item(2, 13, **{"duration-minutes": "1"}),  # second annotation of report 2, the later one? no
+                       "candidate1-errors": {"choices": [LOCATION, "other"]},
+                       "errors-candidate1-other": "too vague", "duration-minutes": "7"}),
+        # Two annotations of report 2: 10 was submitted last (updated_at), though it has the
+        # smaller id and comes first in the export, so 10 is used.
+        item(2, 10, order=SWAPPED, updated_at="2026-11-27T10:00:59Z",
+             **{"candidate1-errors": LOCATION, "duration-minutes": "1"}),
+        item(2, 12, order=SWAPPED,
+             **{"candidate1-labels-omissions": [region(3, 9, "1b"), region(20, 22, "1a")]}),
     ]
-    # bob's annotation 13 is submitted later than 12 (updated_at): 13 is used.
     cid = [
         item(1, 21, **{"candidate0-labels-omissions": [region(0, 10, "1a")],
                        "candidate0-labels-additions": [region(2, 5, "2b")],
@@ -235,15 +244,19 @@ ASSIGNED = {"b1": {1: ["ann", "bob", "cid"], 2: ["ann", "bob", "cid"], 3: ["cid"
 def test_records_keep_the_last_annotation_and_report_checks():
     annotations, problems = read_exports(study(), SCHEME, "study_id")
     assert [(a["report"], a["annotator"], a["annotation"]) for a in annotations] == [
-        (1, "ann", 1), (1, "bob", 11), (1, "cid", 21), (2, "ann", 2), (2, "bob", 13)]
+        (1, "ann", 1), (1, "bob", 11), (1, "cid", 21), (2, "ann", 2), (2, "bob", 10)]
     assert [a["minutes"] for a in annotations] == [5, 7, None, 3, 1]
     first = annotations[0]["candidates"]
     assert first[0]["model"] == "m1" and first[1]["model"] == "m2"
+    # Each report's own order: in report 2 candidate1 is m1.
+    swapped = annotations[3]["candidates"]
+    assert swapped[0]["model"] == "m2" and swapped[1]["model"] == "m1"
+    assert swapped[1]["errors"] == {LOCATION} and swapped[0]["errors"] == set()
     assert first[1]["errors"] == {LOCATION} and first[1]["other"] is True
     checks = sorted((p["check"], p["where"]) for p in problems)
     assert checks == [("short span", "bob report 2 candidate1-labels-omissions [20, 22)"),
                       ("two annotations by one annotator", "bob report 2")]
-    assert "used annotation 13" in [p for p in problems if p["check"].startswith("two")][0]["detail"]
+    assert "used annotation 10" in [p for p in problems if p["check"].startswith("two")][0]["detail"]
 
 
 def test_first_integer():
@@ -284,18 +297,20 @@ def test_the_whole_analysis_by_hand():
     assert groups[("additions", EXTEND)] == (1, 1)
     assert groups[("additions", REVIEW)] == (0, 0)
 
-    # Votes per (report, model); model m1 = candidate0, m2 = candidate1 in both reports.
+    # Votes per (report, model); m1 is candidate0 in report 1 and candidate1 in report 2.
     # m1: r1 omissions 1a unanimous -> exact 1a=1; additions EXTEND: relaxed fails (labels
-    # differ), majority 2a: counts ann 1, bob 1, cid 0 -> 1. r2 m1: nothing -> No Error.
-    # m2: r1 errors: location 2 of 3 -> 1; severity 1 of 3 -> 0; other: 1 writer.
-    #     r2: 1b by ann only (k=2): no exact, majority 0 -> No Error.
+    #     differ), majority 2a: counts ann 1, bob 1, cid 0 -> 1.
+    #     r2: 1b by ann only (k=2): no exact, majority 0; location 2 of 2 -> 1.
+    # m2: r1 errors: location 2 of 3 -> 1; severity 1 of 3 -> 0; other: 2 writers (ann, bob).
+    #     r2: nothing -> No Error.
     exact = dict(((r["category"], r["model"]), (r["count"], r["percent"])) for r in tables["errors-exact"])
     assert exact[("1a", "m1")] == (1, 50.0)
     assert exact[("2a", "m1")] == (0, 0.0)
-    assert exact[("No Error", "m1")] == (1, 50.0)
+    assert exact[("No Error", "m1")] == (0, 0.0)
+    assert exact[(LOCATION, "m1")] == (1, 50.0)
     assert exact[(LOCATION, "m2")] == (1, 50.0)
     assert exact[(SEVERITY, "m2")] == (0, 0.0)
-    assert exact[("other", "m2")] == (1, 50.0)
+    assert exact[("other", "m2")] == (2, 50.0)  # two writers, in one of its two reports
     assert exact[("No Error", "m2")] == (1, 50.0)
     assert exact[("Total Omissions", "m1")] == (1, 50.0)
     majority = dict(((r["category"], r["model"]), r["count"]) for r in tables["errors-majority"])
@@ -304,7 +319,7 @@ def test_the_whole_analysis_by_hand():
         "No Error", "1a", "1b", "2a", "2b", LOCATION, SEVERITY, "other", "Total Omissions",
         "Total Additions"]
 
-    # Alpha units: (r1,c0): all {No Error}; (r1,c1): {L}, {L}, {S}; (r2,c0): NE, NE; (r2,c1): NE, NE.
+    # Alpha units: (r1,c0): all {No Error}; (r1,c1): {L}, {L}, {S}; (r2,c0): NE, NE; (r2,c1): {L}, {L}.
     # Binary severity: units (F,F,F) (F,F,T) (F,F) (F,F): values F=9, T=1, n=10;
     # o_FT = o_TF = 2*1/2 = 1 -> alpha = 1 - 9 * 2 / (2 * 9 * 1) = 0.
     alphas = dict((r["errors"], (r["units"], r["alpha"])) for r in tables["alpha"])
@@ -317,7 +332,7 @@ def test_the_whole_analysis_by_hand():
 
     counts = dict(((r["annotator"], r["category"]), r["count"]) for r in tables["annotators"])
     assert counts[("ann", "1a")] == 1 and counts[("ann", "other")] == 1 and counts[("ann", "No Error")] == 1  # r2 candidate0 only
-    assert counts[("bob", LOCATION)] == 1 and counts[("bob", "reports")] == 2
+    assert counts[("bob", LOCATION)] == 2 and counts[("bob", "other")] == 1 and counts[("bob", "reports")] == 2
 
     done = dict((r["annotator"], (r["assigned"], r["completed"])) for r in tables["completeness"])
     assert done == {"ann": (2, 2), "bob": (2, 2), "cid": (3, 1),
