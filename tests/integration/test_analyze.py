@@ -92,7 +92,7 @@ def minutes(value):
 # Per reader and report: the annotations (in submission order) as result lists.
 ANNOTATIONS = {
     "reader_a": {101: [[span("candidate0-labels-omissions", "reference0", 0, 14, "1a"), choices(0, LOC), minutes("5")]],
-                 102: [[minutes("2")]],
+                 102: [[choices(1, SEV), minutes("2")]],
                  103: [[span("candidate1-labels-additions", "candidate1", 0, 5, "2b"), minutes("1")]],
                  104: [[minutes("9")]]},
     "reader_b": {101: [[span("candidate0-labels-omissions", "reference0", 0, 14, "1a"), choices(0, LOC, "other"),
@@ -171,10 +171,12 @@ def test_numbers_match_the_hand_computation(analysis):
         return {(r["category"], r["model"]): (r["count"], r["percent"]) for r in rows(analysis, f"errors-{vote}")}
 
     exact, relaxed, majority = table("exact"), table("relaxed"), table("majority")
-    # Units per model: (101, 102, 103). mA: 101 has location (2 of 3) and one other-text.
+    # Units per model: (101, 102, 103); 102 shows mB first. mA: 101 has location (2 of 3) and
+    # one other-text; 102 (its candidate1) has severity from two of three (reader_c's later
+    # answer has none).
     assert exact[(LOC, "mA")] == ("1", "33.33") and exact[("other", "mA")] == ("1", "33.33")
-    assert exact[("No Error", "mA")] == ("2", "66.67") and exact[("1a", "mA")] == ("0", "0.0")
-    assert exact[(SEV, "mA")] == ("0", "0.0")  # 102: one of three (the duplicate's later answer)
+    assert exact[("No Error", "mA")] == ("1", "33.33") and exact[("1a", "mA")] == ("0", "0.0")
+    assert exact[(SEV, "mA")] == ("1", "33.33") and exact[(SEV, "mB")] == ("0", "0.0")
     # 103 has one annotator: her 2b is unanimous.
     assert exact[("2b", "mB")] == ("1", "33.33") and exact[("Total Additions", "mB")] == ("1", "33.33")
     assert relaxed[("1a", "mA")] == ("1", "33.33") and relaxed[("Total Omissions", "mA")] == ("1", "33.33")
@@ -184,9 +186,9 @@ def test_numbers_match_the_hand_computation(analysis):
     alpha = {r["errors"]: (r["units"], r["alpha"]) for r in rows(analysis, "alpha")}
     assert list(alpha) == ["all", LOC, SEV, "No Error"]
     assert alpha[LOC] == ("4", "0.45")          # 1 - 11 * 2 / (2 * 2 * 10)
-    assert alpha[SEV] == ("4", "0.0")
-    assert alpha["all"] == ("4", "0.2414")      # 1 - 11 * 4 / 58 (MASI = 1 between these sets)
-    assert alpha["No Error"] == ("4", "0.1852")  # 1 - 11 * 4 / (2 * 9 * 3)
+    assert alpha[SEV] == ("4", "0.45")          # 1 - 11 * 2 / (2 * 2 * 10)
+    assert alpha["all"] == ("4", "0.3889")      # 1 - 11 * 4 / 72 (MASI = 1 between these sets)
+    assert alpha["No Error"] == ("4", "0.3125")  # 1 - 11 * 4 / (2 * 8 * 4)
 
     durations = {r["annotator"]: r for r in rows(analysis, "durations")}
     assert [durations["all"][k] for k in ("reports", "answered", "mean", "median", "min", "max", "total")] == \
@@ -202,6 +204,7 @@ def test_numbers_match_the_hand_computation(analysis):
                       ("short span", "reader_c report 101 candidate1-labels-additions [0, 2)")}
     counts = {(r["annotator"], r["category"]): r["count"] for r in rows(analysis, "annotators")}
     assert counts[("reader_b", "other")] == "1" and counts[("reader_a", LOC)] == "1"
+    assert counts[("reader_a", SEV)] == "1"
 
     book = openpyxl.load_workbook(out / "analysis.xlsx", read_only=True)
     assert book.sheetnames[:3] == ["agreement", "errors-exact", "errors-relaxed"]
