@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import urllib.request
 
 import pytest
@@ -121,6 +122,27 @@ def test_the_csv_file_has_the_servers_own_rows(server, annotated_project, tmp_pa
     assert rows(export["file"]) == rows(theirs)
     assert export["file"] == theirs
     assert any(cell == "'" + FORMULA for row in rows(export["file"]) for cell in row)
+
+
+def test_a_snapshot_export_gives_the_same_tables_as_the_full_export(server, annotated_project):
+    """study_merge_annotations also reads a snapshot made in the UI (Export, "Create New
+    Snapshot"): on this Label Studio it holds what export.yml's full export holds (every task,
+    skipped annotations too), so the merged tables come out the same."""
+    from ansible.module_utils.annotation_table import build_tables, user_emails
+    _title, pid = annotated_project
+    snapshot = server.api("POST", f"/api/projects/{pid}/exports/", {})
+    try:
+        assert snapshot["status"] == "completed", snapshot
+        made = server.api("GET", f"/api/projects/{pid}/exports/{snapshot['id']}/download?exportType=JSON")
+        full = server.api("GET", f"/api/projects/{pid}/export?exportType=JSON&download_all_tasks=true")
+    finally:  # the snapshot's file, apart from the API exports' copies (own_copies)
+        shutil.rmtree(server.data_dir / "media" / "export" / str(pid), ignore_errors=True)
+    emails = user_emails(server.api("GET", "/api/users/"))
+    rows, unannotated = build_tables([("someone", full)], emails)
+    # Both tables have something to compare: 21 twice, 22 skipped only, 23 and 24; 25-27 none.
+    assert len({row["annotation_id"] for row in rows}) == 6
+    assert [task["status"] for task in unannotated].count("unannotated") == 3
+    assert build_tables([("someone", made)], emails) == (rows, unannotated)
 
 
 def test_one_api_export_per_project(server, annotated_project, tmp_path):

@@ -174,12 +174,6 @@ def test_drafts_are_counted_for_unannotated_tasks():
         (2, "skipped only", 0), (3, "unannotated", 1)]
 
 
-def test_a_snapshot_export_gives_the_same_tables_as_the_export_endpoint():
-    snapshot = [("annotator1", load("export-full-snapshot-annotator1.json"))]
-    legacy = [("annotator1", load("export-full-annotator1.json"))]
-    assert build_tables(snapshot, emails()) == build_tables(legacy, emails())
-
-
 def test_order_does_not_depend_on_the_order_of_tasks_annotations_or_results(tables):
     shuffled = copy.deepcopy(full_exports())
     rng = random.Random(5)
