@@ -36,6 +36,8 @@ def test_export_over_ssh_brings_files_home(node_study, ssh_node):
     assert (out / f"{date}-unannotated.csv").exists()
     # Temporary full exports removed on both sides; what stays is 0600 (issue 13, item 8).
     state = f"~/.local/state/label-studio/{instance_name(str(node.data_dir))}"
+    # (the state dir itself is there: the path is right, so "gone" means gone)
+    assert ssh_node.run(f"test -d {state} && echo there").stdout.strip() == "there"
     assert ssh_node.run(f"test -e {state}/exports && echo left || echo gone").stdout.strip() == "gone"
     assert not [p for p in (out / ".incoming").rglob("*") if p.is_file()]
     assert {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {"0o600"}
