@@ -1,15 +1,17 @@
 # -*- coding: utf-8 -*-
 """The action plugin of the controller-only modules: their work runs in Ansible's own process.
 
-study_check_names and study_batch_tasks only read and write files on the controller (the
-playbooks delegate them to localhost), so starting a module for them (an interpreter and its
-payload: ~0.3-0.5 s each, at the start of every deploy, export and assign) buys nothing. The
-same function the module calls runs here, with the module's argument spec, check mode, diff and
-warnings, and the task's arguments (the annotators' emails among them) never leave this process.
+study_check_names, study_batch_tasks and study_task_files only read and write files on the
+controller (the playbooks delegate them to localhost), so starting a module for them (an
+interpreter and its payload: ~0.3-0.5 s each, at the start of every deploy, export and assign)
+buys nothing. The same function the module calls runs here, with the module's argument spec,
+check mode, diff and warnings, and the task's arguments (the annotators' emails among them)
+never leave this process.
 
-action_plugins/study_check_names.py and study_batch_tasks.py are links to this file: Ansible
-finds an action plugin by the module's name, and STEPS below says what each name runs. Where no
-action plugin is configured, the modules run as modules and call the same functions.
+action_plugins/study_check_names.py, study_batch_tasks.py and study_task_files.py are links to
+this file: Ansible finds an action plugin by the module's name, and STEPS below says what each
+name runs. Where no action plugin is configured, the modules run as modules and call the same
+functions.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -27,7 +29,7 @@ _MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils import study_annotator_check, study_batch_plan  # noqa: E402
+from ansible.module_utils import study_annotator_check, study_batch_plan, study_task_files  # noqa: E402
 
 
 def check_names(params, check_mode, diff):
@@ -42,6 +44,8 @@ STEPS = {
                           study_annotator_check.NamesRefused),
     "study_batch_tasks": (study_batch_plan.ARGUMENT_SPEC, study_batch_plan.plan_batch,
                           study_batch_plan.BatchRefused),
+    "study_task_files": (study_task_files.PUBLISH_ARGUMENT_SPEC, study_task_files.publish_task_files,
+                         study_task_files.TaskFilesRefused),
 }
 
 

@@ -84,6 +84,16 @@ options:
         atomically with mode C(0600) and only when their content differs.
       - Omit to write nothing.
     type: path
+  stage_task_files:
+    description:
+      - Do not write the task files now; put the ones whose content would change in a new private
+        directory (C(0700), Python's C(tempfile.mkdtemp), prefix C(study-task-files-)) and return
+        it as C(staged_task_files), for C(study_task_files) to put in place once the import has
+        succeeded. C(playbooks/assign.yml) does this, so that a refused import leaves the task
+        files as they were. This step then reports no change; C(study_task_files) does.
+      - Needs O(task_files_dir). In check mode nothing is staged.
+    type: bool
+    default: false
   bundle:
     description:
       - A file to write (mode C(0600); put it in a private directory, e.g. made by
@@ -119,6 +129,7 @@ notes:
   - It returns counts and paths, never task data.
 seealso:
   - module: study_generate_assignments
+  - module: study_task_files
 """
 
 EXAMPLES = r"""
@@ -177,6 +188,16 @@ task_files:
   type: list
   elements: dict
   sample: [{path: artifacts/tasks/batch2-annotator1-tasks.json, tasks: 50, changed: true}]
+staged_task_files:
+  description:
+    - With O(stage_task_files), what C(study_task_files) takes as its
+      O(study_task_files#module:staged), that is the task files dir, the private dir holding the
+      staged files (C(null) when nothing is staged), their names, whether the task files change,
+      and the diff. Paths, names and counts only.
+  returned: when O(task_files_dir) and O(stage_task_files) are set
+  type: dict
+  sample: {directory: /study/artifacts/tasks, stage: /tmp/study-task-files-x1,
+           files: [batch2-annotator1-tasks.json], changed: true, diff: {}}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """The controller's step of playbooks/assign.yml: the study's sheet validated, each annotator's tasks
-planned, the task files and the import bundle written (study_batch_tasks' whole work).
+planned, the import bundle and the task files written or staged (study_batch_tasks' whole work).
 
 One function, plan_batch(), behind two callers: the module (library/study_batch_tasks.py) and its
 action plugin, which runs it in the controller's own process instead of starting a module there
@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
 import tempfile
@@ -18,10 +17,10 @@ import tempfile
 from ansible.module_utils.atomic_files import write_atomic, write_new
 from ansible.module_utils.label_studio_config import LabelConfigError, referenced_fields
 from ansible.module_utils.study_assignment_plan import (
-    plan_tasks, render_bundle, render_task_file, task_counts, task_file_clashes, task_file_path,
-    tasks_by_annotator)
-from ansible.module_utils.study_outputs import PRIVATE_FILE, PrivateOutputs
+    plan_tasks, render_bundle, task_counts, task_file_clashes, tasks_by_annotator)
+from ansible.module_utils.study_outputs import PRIVATE_FILE
 from ansible.module_utils.study_sheet import StudyDataError
+from ansible.module_utils.study_task_files import stage_task_files, sync_task_files
 from ansible.module_utils.study_validation import (format_problems, load_study, resolve_batches,
                                                    sheet_warnings)
 
@@ -35,6 +34,7 @@ ARGUMENT_SPEC = dict(
     task_files_dir=dict(type="path"),
     bundle=dict(type="path"),
     bundle_tempdir=dict(type="bool", default=False),
+    stage_task_files=dict(type="bool", default=False),
     project_prefix=dict(type="str", default=""),
 )
 
@@ -54,46 +54,6 @@ def required_fields(path):
         return [], ["label_config %s: cannot read it: %s" % (path, err)]
     except (LabelConfigError, UnicodeDecodeError) as err:
         return [], ["label_config %s: %s" % (path, err)]
-
-
-def existing_task_count(path):
-    """Tasks in an existing task file, for the diff (None when absent or unreadable)."""
-    try:
-        with open(path, "rb") as handle:
-            return len(json.loads(handle.read().decode("utf-8")))
-    except (IOError, OSError, ValueError, TypeError):
-        return None
-
-
-def sync_task_files(directory, plan, names, batches, texts, check_mode):
-    """Write the changed task files (not in check mode); return (task_files, changed, diff).
-
-    texts: the layout cache shared with write_bundle (a report given to several annotators is
-    one task object: laid out once, for the files and the bundle together)."""
-    files = []
-    for batch in batches:
-        for name in names:
-            tasks = plan[batch][name]
-            if tasks:
-                files.append((task_file_path(directory, batch, name), len(tasks),
-                              render_task_file(tasks, texts).encode("utf-8")))
-    outputs = PrivateOutputs(directory, [(path, content) for path, _count, content in files])
-    before = []
-    after = []
-    for (path, count, _content), differs in zip(files, outputs.differs):
-        if differs:
-            old = existing_task_count(path)
-            before.append("%s: %s\n" % (path, "absent" if old is None else "%d tasks" % old))
-            after.append("%s: %d tasks\n" % (path, count))
-    if files and outputs.changed and not check_mode:
-        # Together: every changed file staged and fsynced before the first rename (a full disk
-        # leaves the old set, not a mix), and the directory fsynced once, not once per file.
-        outputs.write()
-    task_files = [{"path": path, "tasks": count, "changed": differs}
-                  for (path, count, _content), differs in zip(files, outputs.differs)]
-    return task_files, bool(files) and outputs.changed, {
-        "before": "".join(before), "after": "".join(after),
-        "before_header": directory, "after_header": directory}
 
 
 def write_bundle(path, by_annotator, names, prefix, texts):
@@ -153,7 +113,12 @@ def plan_batch(params, check_mode=False, diff=False):
     if params["bundle"] or params["bundle_tempdir"]:
         result["bundle"] = write_bundle(params["bundle"], by_annotator, names,
                                         params["project_prefix"], texts)
-    if params["task_files_dir"]:
+    if params["task_files_dir"] and params["stage_task_files"]:
+        # Written later, by study_task_files, once the import has succeeded: this step changes
+        # nothing that stays (the stage is a temp dir), so it reports no change.
+        result["task_files"], result["staged_task_files"] = stage_task_files(
+            params["task_files_dir"], plan, names, batches, texts, check_mode)
+    elif params["task_files_dir"]:
         files, changed, file_diff = sync_task_files(params["task_files_dir"], plan, names,
                                                     batches, texts, check_mode)
         result["task_files"] = files

@@ -2,7 +2,7 @@
 
 study_batch_tasks: task files written once, private, unchanged on re-run, nothing in check mode,
 nothing at all when the sheet has errors; its action plugin (in ansible's process) and the module
-write the same. generate-assignments.yml: writes a balanced batch,
+write the same, also when they are staged first and kept by study_task_files. generate-assignments.yml: writes a balanced batch,
 refuses the same batch again, writes nothing in check mode.
 """
 from __future__ import annotations
@@ -40,6 +40,27 @@ PLAN_PLAYBOOK = """\
     - name: Show the counts
       ansible.builtin.debug:
         var: plan.counts
+"""
+
+# playbooks/assign.yml's way: staged by the plan, kept by study_task_files (after the import there).
+STAGED_PLAYBOOK = """\
+- name: Plan the study's tasks, keep the task files afterwards
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Compute the tasks and stage the task files
+      study_batch_tasks:
+        reports: "{{ reports }}"
+        assignments: "{{ assignments }}"
+        annotators: "{{ annotators }}"
+        batch: "{{ batch }}"
+        task_files_dir: "{{ task_files_dir }}"
+        stage_task_files: true
+      register: plan
+    - name: Keep the task files
+      study_task_files:
+        staged: "{{ plan.staged_task_files }}"
+      when: plan.staged_task_files.changed
 """
 
 
@@ -112,6 +133,39 @@ def test_the_action_plugin_plans_in_process_exactly_as_the_module(study, tmp_pat
                                       for path in tasks.iterdir()}, stat.S_IMODE(tasks.stat().st_mode))
     assert results["plugin"] == results["module"]
     assert len(results["plugin"][1]) == 18
+
+def test_staged_task_files_are_kept_as_written_at_once_by_plugin_and_module(study, tmp_path_factory):
+    """assign.yml's way (stage_task_files, then study_task_files) gives the very files the plan
+    writes at once, through the action plugin and as modules alike; the stage goes; a re-run and
+    --check --diff change nothing, and --check before the first run writes nothing."""
+    at_once = Path(study["vars"]["task_files_dir"])
+    run_playbook(study["playbook"], study["vars"]).assert_ok()
+    expected = {path.name: (path.read_bytes(), stat.S_IMODE(path.stat().st_mode)) for path in at_once.iterdir()}
+    assert len(expected) == 18
+    staged = study["dir"] / "staged.yml"
+    staged.write_text(STAGED_PLAYBOOK)
+    for how, env in (("plugin", {}),
+                     ("module", {"ANSIBLE_ACTION_PLUGINS": str(tmp_path_factory.mktemp("none"))})):
+        tasks = study["dir"] / f"tasks-{how}"
+        temp = tmp_path_factory.mktemp(f"controller-tmp-{how}")
+        env = dict(env, TMPDIR=str(temp))
+        variables = dict(study["vars"], task_files_dir=str(tasks))
+        preview = run_playbook(str(staged), variables, env=env, check=True, diff=True).assert_ok()
+        assert preview.changed == 1 and "batch2-annotator4-tasks.json: 50 tasks" in preview.output
+        assert not tasks.exists() and list(temp.iterdir()) == []
+        first = run_playbook(str(staged), variables, env=env, extra_args=["-vvv"]).assert_ok()
+        assert first.changed == 1  # the keeping, not the staging
+        assert ("library/study_task_files.py" in first.output) == (how == "module")
+        assert {path.name: (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+                for path in tasks.iterdir()} == expected
+        assert stat.S_IMODE(tasks.stat().st_mode) == 0o700
+        assert list(temp.iterdir()) == []  # the stage is gone
+        kept = files_state(tasks)
+        run_playbook(str(staged), variables, env=env).assert_unchanged()
+        run_playbook(str(staged), variables, env=env, check=True, diff=True).assert_unchanged()
+        assert_untouched(kept, tasks)
+        assert list(temp.iterdir()) == []
+
 
 def test_one_batch_only_and_repeated_annotators_are_warnings(study):
     """The example's batch0/batch1 rows say 'all' in a1 and a2, as the original sheet did: no

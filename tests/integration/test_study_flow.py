@@ -43,6 +43,11 @@ def study(deployed_ahead):
     return inst
 
 
+def unfolded(output: str) -> str:
+    """Ansible's output with YAML's folded lines joined again (a long message wraps at spaces)."""
+    return re.sub(r"\s+", " ", re.sub(r"\\\n\s*\\?", "", output))
+
+
 def projects(inst) -> dict[str, int]:
     return {p["title"]: p["id"] for p in inst.api("GET", "/api/projects/?page_size=1000")["results"]}
 
@@ -86,12 +91,18 @@ def test_a_bad_row_imports_nothing_anywhere(study, tmp_path):
     sheet = book.active
     headers = [c.value for c in sheet[1]]
     row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, headers.index("batch") + 1).value == "batch2")
-    sheet.cell(row, headers.index("a2") + 1).value = "anotator2"
+    column = headers.index("a2") + 1
+    sheet.cell(row, column).value = "anotator2"
     book.save(bad)
+    task_files = files_state(study.work / "tasks")
     run = assign(study, tmp_path, "all", more={"study_assignments": str(bad)})
     assert run.returncode != 0
-    assert f"row {row}, column" in run.output and "did you mean 'annotator2'" in run.output
+    letter = openpyxl.utils.get_column_letter(column)
+    assert (f"bad.xlsx row {row}, column {letter} (a2): unknown annotator 'anotator2'"
+            in unfolded(run.output)), run.output[-3000:]
+    assert "did you mean 'annotator2'" in run.output
     assert all(tasks_of(study, f"RRS: {name}") == [] for name in ANNOTATORS)
+    assert_untouched(task_files, study.work / "tasks")  # no task file either
 
 
 def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study, tmp_path):
@@ -103,6 +114,7 @@ def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study, 
     config = study.api("GET", f"/api/projects/{pid}/")["label_config"]
     wanting = config[:config.rindex("</View>")] + '<Text name="extra" value="$not_in_any_report"/></View>'
     study.api("PATCH", f"/api/projects/{pid}/", {"label_config": wanting})
+    task_files = files_state(study.work / "tasks")
     try:
         run = assign(study, tmp_path, "batch0", extra_args=["-vvv"])
     finally:
@@ -110,6 +122,8 @@ def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study, 
     assert run.returncode != 0
     assert f"project {last!r}" in run.output and "not_in_any_report" in run.output, run.output[-3000:]
     assert all(tasks_of(study, f"RRS: {name}") == [] for name in ANNOTATORS)
+    # Nor the controller's record of what was assigned: the task files come after the import.
+    assert_untouched(task_files, study.work / "tasks")
     # One run for all annotators: ansible -vvv names the module's file once per module run (with
     # pipelining too); on the local connection (this study's) the action plugin runs the work in
     # Ansible's own process and says so instead.

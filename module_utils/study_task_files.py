@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+"""The controller's task files ({batch}-{annotator}-tasks.json): the study's record of what each
+annotator was given, written only when their content changes.
+
+Two ways to write them:
+- at once (study_batch_tasks with task_files_dir alone): sync_task_files();
+- after the import (playbooks/assign.yml): study_batch_tasks stages the files that would change
+  in a private temp dir (stage_task_files), and study_task_files puts them in place once every
+  annotator's import has succeeded (publish_task_files). A refused import then leaves the record
+  as it was: it never lists tasks that Label Studio does not hold.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.atomic_files import write_new
+from ansible.module_utils.study_assignment_plan import render_task_file, task_file_path
+from ansible.module_utils.study_outputs import PRIVATE_FILE, PrivateOutputs
+
+PUBLISH_ARGUMENT_SPEC = dict(
+    staged=dict(type="dict", required=True),
+)
+
+
+class TaskFilesRefused(Exception):
+    """The staged files cannot be put in place; nothing was written."""
+
+
+def existing_task_count(path):
+    """Tasks in an existing task file, for the diff (None when absent or unreadable)."""
+    try:
+        with open(path, "rb") as handle:
+            return len(json.loads(handle.read().decode("utf-8")))
+    except (IOError, OSError, ValueError, TypeError):
+        return None
+
+
+def planned_task_files(directory, plan, names, batches, texts):
+    """(PrivateOutputs of the requested batches' files, [(path, count)], diff of those that differ).
+
+    texts: the layout cache shared with the bundle (a report given to several annotators is one
+    task object: laid out once, for the files and the bundle together)."""
+    files = []
+    for batch in batches:
+        for name in names:
+            tasks = plan[batch][name]
+            if tasks:
+                files.append((task_file_path(directory, batch, name), len(tasks),
+                              render_task_file(tasks, texts).encode("utf-8")))
+    outputs = PrivateOutputs(directory, [(path, content) for path, _count, content in files])
+    before = []
+    after = []
+    for (path, count, _content), differs in zip(files, outputs.differs):
+        if differs:
+            old = existing_task_count(path)
+            before.append("%s: %s\n" % (path, "absent" if old is None else "%d tasks" % old))
+            after.append("%s: %d tasks\n" % (path, count))
+    diff = {"before": "".join(before), "after": "".join(after),
+            "before_header": directory, "after_header": directory}
+    return outputs, [(path, count) for path, count, _content in files], diff
+
+
+def listed(outputs, counts):
+    """The result's task_files: each file, its tasks, whether it changes (or would)."""
+    return [{"path": path, "tasks": count, "changed": differs}
+            for (path, count), differs in zip(counts, outputs.differs)]
+
+
+def sync_task_files(directory, plan, names, batches, texts, check_mode):
+    """Write the changed task files now (not in check mode); return (task_files, changed, diff)."""
+    outputs, counts, diff = planned_task_files(directory, plan, names, batches, texts)
+    changed = bool(counts) and outputs.changed
+    if changed and not check_mode:
+        # Together: every changed file staged and fsynced before the first rename (a full disk
+        # leaves the old set, not a mix), and the directory fsynced once, not once per file.
+        outputs.write()
+    return listed(outputs, counts), changed, diff
+
+
+def stage_task_files(directory, plan, names, batches, texts, check_mode):
+    """Stage the task files that would change for publish_task_files; return (task_files, staged).
+
+    staged: {directory, stage (a new private temp dir holding them, None when nothing is staged:
+    in check mode, or when nothing changes), files (their names), changed, diff}. Only paths,
+    names and counts: it travels as a task result and a module argument."""
+    outputs, counts, diff = planned_task_files(directory, plan, names, batches, texts)
+    changed = bool(counts) and outputs.changed
+    names_staged = [os.path.basename(path) for (path, _data), differs
+                    in zip(outputs.files, outputs.differs) if differs]
+    stage = None
+    if changed and not check_mode:
+        stage = tempfile.mkdtemp(prefix="study-task-files-")  # mode 0700
+        try:
+            for (path, data), differs in zip(outputs.files, outputs.differs):
+                if differs:
+                    # Lives until the import is done, in a new private dir: no rename, no fsync.
+                    write_new(os.path.join(stage, os.path.basename(path)), data, PRIVATE_FILE)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    staged = {"directory": directory, "stage": stage, "files": names_staged, "changed": changed,
+              "diff": diff}
+    return listed(outputs, counts), staged
+
+
+def _staged_names(staged):
+    """The staged file names, refused unless each is a plain task file name (no path)."""
+    names = staged.get("files") or []
+    for name in names:
+        if (not isinstance(name, str) or name != os.path.basename(name) or name.startswith(".")
+                or not name.endswith("-tasks.json")):
+            raise TaskFilesRefused("staged: %r is not a task file name" % (name,))
+    return names
+
+
+def publish_task_files(params, check_mode=False, diff=False):
+    """(result, warnings): the staged task files put in place (atomically, 0600 in a 0700 dir,
+    only those whose content differs), and the stage removed. In check mode only what would
+    change (stage_task_files staged nothing then)."""
+    staged = params["staged"]
+    directory = staged.get("directory")
+    if not directory or not os.path.isabs(directory):
+        raise TaskFilesRefused("staged: directory must be an absolute path, got %r" % (directory,))
+    names = _staged_names(staged)
+    stage = staged.get("stage")
+    result = {"changed": bool(staged.get("changed")), "directory": directory}
+    if not check_mode:
+        if stage is None:
+            outputs = PrivateOutputs(directory, [])  # the directory's mode, at most
+        else:
+            files = []
+            for name in names:
+                try:
+                    with open(os.path.join(stage, name), "rb") as handle:
+                        files.append((os.path.join(directory, name), handle.read()))
+                except (IOError, OSError) as err:
+                    raise TaskFilesRefused("staged task file %s: cannot read it: %s" % (name, err))
+            outputs = PrivateOutputs(directory, files)
+        result["changed"] = outputs.changed
+        if outputs.changed:
+            try:
+                outputs.write()
+            except OSError as err:
+                raise TaskFilesRefused("task files dir %s: %s" % (directory, err))
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+            result["stage_removed"] = True
+    if diff and result["changed"]:
+        result["diff"] = staged.get("diff") or {}
+    return result, []
