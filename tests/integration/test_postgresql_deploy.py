@@ -213,6 +213,8 @@ def test_external_server_on_a_db_host(db_host, db_host_runs):
     assert missing.returncode != 0
     assert "postgresql_password" in missing.output and "127.0.0.2" in missing.output
     assert not inst.data_dir.exists()
+    # Not even the generated secrets (admin password, token, SECRET_KEY) on the controller.
+    assert not inst.credentials_dir.exists(), sorted(p.name for p in inst.credentials_dir.iterdir())
 
     inst.credentials_dir.mkdir(mode=0o700, exist_ok=True)
     secret = inst.credentials_dir / "postgresql_password"
