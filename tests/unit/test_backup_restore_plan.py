@@ -49,4 +49,7 @@ def test_secrets_read_env_files_with_the_one_parser():
 def test_counts_by_project_ignores_titles_and_skips():
     rows = [{"id": 1, "title": "a", "tasks": 2, "annotations": 3, "skipped": 1}]
     renamed = [{"id": 1, "title": "b", "tasks": 2, "annotations": 3, "skipped": 0}]
-    assert backup.counts_by_project(rows) == backup.counts_by_project(renamed)
+    assert backup.counts_by_project(rows) == backup.counts_by_project(renamed) == {
+        "1": {"tasks": 2, "annotations": 3}}
+    one_more = [dict(rows[0], annotations=4)]
+    assert backup.counts_by_project(one_more) != backup.counts_by_project(rows)

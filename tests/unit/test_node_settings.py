@@ -28,9 +28,12 @@ def readers(monkeypatch):
     mover = importlib.import_module("label_studio_node.sqlite_to_postgresql")
     yield {
         # What each command connects to, through the function it calls.
-        "migration": lambda env: mover.postgres_settings(env)["HOST"],
-        "backup": lambda env: pgdump.connection_settings(env)["host"],
-        "check": lambda env: check.connection_settings(env)["host"],
+        "migration": lambda env: (mover.postgres_settings(env)["HOST"],
+                                  str(mover.postgres_settings(env)["PORT"])),
+        "backup": lambda env: (pgdump.connection_settings(env)["host"],
+                               str(pgdump.connection_settings(env)["port"])),
+        "check": lambda env: (check.connection_settings(env)["host"],
+                              str(check.connection_settings(env)["port"])),
     }
     for name in NODE_MODULES:
         sys.modules.pop(name, None)
@@ -41,10 +44,11 @@ ENV = {"POSTGRE_NAME": "ls", "POSTGRE_USER": "owner", "POSTGRE_PASSWORD": "pw",
 
 
 @pytest.mark.parametrize("prefixed, expected", [
-    ({}, "plain.example"),
-    ({"HEARTEX_POSTGRE_HOST": "heartex.example"}, "heartex.example"),
+    ({}, ("plain.example", "5432")),
+    ({"HEARTEX_POSTGRE_HOST": "heartex.example", "HEARTEX_POSTGRE_PORT": "5434"},
+     ("heartex.example", "5434")),
     ({"LABEL_STUDIO_POSTGRE_HOST": "ls.example", "HEARTEX_POSTGRE_HOST": "heartex.example"},
-     "ls.example"),
+     ("ls.example", "5432")),
 ])
 def test_every_command_picks_the_host_label_studio_picks(readers, prefixed, expected):
     # Label Studio's get_env: LABEL_STUDIO_X, then HEARTEX_X, then X.
@@ -56,7 +60,7 @@ def test_every_command_picks_the_host_label_studio_picks(readers, prefixed, expe
 def test_host_and_port_default_as_in_label_studio(readers):
     env = {k: v for k, v in ENV.items() if k not in ("POSTGRE_HOST", "POSTGRE_PORT")}
     assert {name: read(env) for name, read in readers.items()} == {
-        name: "localhost" for name in readers}
+        name: ("localhost", "5432") for name in readers}
 
 
 @pytest.mark.parametrize("shared", ["env_file.py", "atomic_files.py", "label_studio_lock.py"])

@@ -222,6 +222,7 @@ def test_main_without_connection_settings_fails_with_one_json_object(monkeypatch
 def test_main_refuses_a_missing_sqlite_file(monkeypatch, capsys, tmp_path):
     code, result, _ = _run_main(monkeypatch, capsys, PG_ENV, tmp_path / "missing.sqlite3")
     assert code == 1 and "no SQLite database" in result["error"]
+    assert str(tmp_path / "missing.sqlite3") in result["error"]
 
 
 def test_main_refuses_a_database_that_is_not_label_studios(monkeypatch, capsys, tmp_path):
@@ -229,6 +230,7 @@ def test_main_refuses_a_database_that_is_not_label_studios(monkeypatch, capsys, 
     sqlite3.connect(path).executescript("CREATE TABLE t (id integer); ")
     code, result, _ = _run_main(monkeypatch, capsys, PG_ENV, path)
     assert code == 1 and "not a Label Studio database" in result["error"]
+    assert str(path) in result["error"]
 
 
 def test_the_sqlite_file_is_opened_read_only(tmp_path):
