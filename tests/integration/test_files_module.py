@@ -9,6 +9,7 @@ import os
 import stat
 import uuid
 
+from support.files import assert_untouched, files_state, node_files_state
 from support.modules import in_process, run_module
 
 IN_PROCESS = in_process("label_studio_files")
@@ -44,8 +45,10 @@ def test_texts_and_bytes_are_written_and_never_module_arguments(tmp_path):
     assert IN_PROCESS in verbose["printed"] and "Using module file" not in verbose["printed"]
     assert "do-not-show-me" not in verbose["printed"] + verbose["stderr"]
     assert "exit 0" not in verbose["printed"] + verbose["stderr"]
-    assert mode(target / "run") == 0o700
+    assert verbose["changed"] and mode(target / "run") == 0o700  # the mode put back is a change
+    kept = files_state(target)
     assert not run_module("label_studio_files", args)["changed"]
+    assert_untouched(kept, target)  # and nothing rewritten when nothing changes
 
 
 def test_over_ssh_the_module_gets_the_texts_as_files_never_as_arguments(ssh_node):
@@ -69,8 +72,10 @@ def test_over_ssh_the_module_gets_the_texts_as_files_never_as_arguments(ssh_node
                                f"cat {target}/service.env")
         assert on_node.stdout.splitlines() == [f"700 {target}", f"600 {target}/service.env", f"700 {target}/run",
                                                secret.strip()], on_node.stdout + on_node.stderr
+        before = node_files_state(ssh_node, target)
         again = run_module("label_studio_files", args, **node)
         assert not again["failed"] and not again["changed"]
+        assert node_files_state(ssh_node, target) == before
     finally:
         ssh_node.run(f"rm -rf {target}")
 
