@@ -57,6 +57,28 @@ def tasks_of(inst, title: str) -> list[dict]:
     return inst.api("GET", f"/api/tasks/?project={pid}&page_size=10000&fields=task_only&include=id,data")["tasks"]
 
 
+def sheet_assignments(path: Path) -> dict[str, set[tuple[int, str]]]:
+    """{annotator: {(report id, batch)}} read straight from the sheet with openpyxl, not with the
+    project's reader: each a-column cell names an annotator or says all."""
+    rows = list(openpyxl.load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    header = [str(h or "").strip().lower() for h in rows[0]]
+    id_col, batch_col = header.index("id"), header.index("batch")
+    given: dict[str, set[tuple[int, str]]] = {name: set() for name in ANNOTATORS}
+    for row in rows[1:]:
+        cells = [str(row[i]).strip() for i, h in enumerate(header)
+                 if re.fullmatch(r"a[0-9]+", h) and row[i] not in (None, "")]
+        for cell in cells:
+            for name in (ANNOTATORS if cell == "all" else [cell]):
+                given[name].add((int(row[id_col]), str(row[batch_col])))
+    return given
+
+
+def assigned_on_server(inst) -> dict[str, set[tuple[int, str]]]:
+    """{annotator: {(report id, batch)}} of the tasks in each annotator's own project."""
+    return {name: {(task["data"]["study_id"], task["data"]["batch"]) for task in tasks_of(inst, f"RRS: {name}")}
+            for name in ANNOTATORS}
+
+
 def batch_counts(inst) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for name in ANNOTATORS:
@@ -132,14 +154,21 @@ def test_the_last_annotators_bad_import_stops_everyone_in_one_module_run(study, 
 
 
 def test_original_study_shape_is_assigned_batch_by_batch(study, tmp_path):
+    # Every annotator gets as many tasks as the others: which reports land in which project is
+    # what tells a mix-up of annotators, so the projects are compared with the sheet itself.
+    sheet = sheet_assignments(study.work / "assignments.xlsx")
     assign(study, tmp_path, "batch0").assert_ok()
     assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}}
+    assert assigned_on_server(study) == {n: {r for r in sheet[n] if r[1] == "batch0"} for n in ANNOTATORS}
+    task_files = files_state(study.work / "tasks")
     preview = assign(study, tmp_path, "all", check=True, diff=True).assert_ok()
     assert preview.output.count("+ 60 task(s)") == 6  # batch1 (10) + batch2 (50) per annotator
     assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}}
+    assert_untouched(task_files, study.work / "tasks")  # --check writes no task file either
     study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_ok()
     assert batch_counts(study) == {"batch0": {n: 10 for n in ANNOTATORS}, "batch1": {n: 10 for n in ANNOTATORS},
                                    "batch2": {n: 50 for n in ANNOTATORS}}
+    assert assigned_on_server(study) == sheet
     written = files_state(study.work / "tasks")
     study.playbook("playbooks/assign.yml", {"batch": "all"}).assert_unchanged()
     assert_untouched(written, study.work / "tasks")  # no task file rewritten either
@@ -155,6 +184,7 @@ def test_a_generated_batch_adds_only_its_new_tasks(study):
     after = batch_counts(study)
     assert {b: c for b, c in after.items() if b != "batch3"} == before
     assert sorted(after["batch3"].values()) == [4] * 6  # 12 reports x 2 / 6 annotators
+    assert assigned_on_server(study) == sheet_assignments(study.work / "assignments.xlsx")
     assert run.changed > 0
     written = files_state(study.work / "tasks", study.work / "assignments.xlsx")
     study.playbook("playbooks/assign.yml", {"batch": "batch3"}).assert_unchanged()
