@@ -61,13 +61,23 @@ def test_signup_needs_the_invite_link(deployed):
 
 
 def test_private_modes(deployed):
-    for path in (deployed.data_dir, deployed.data_dir / "logs", deployed.state_dir,
-                 deployed.credentials_dir):
-        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
-    for path in [deployed.data_dir / "label_studio.sqlite3", *deployed.state_dir.iterdir(),
-                 *deployed.credentials_dir.iterdir(), *(deployed.data_dir / "logs").iterdir()]:
-        if path.is_file():
-            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    """Every dir under the data, state and credentials dirs is 0700 and every file is the
+    account's alone. Except what Label Studio's file storage writes under media/ (uploads,
+    export snapshots): Django gives those 0644 whatever the umask (FILE_UPLOAD_PERMISSIONS),
+    so they are private only through the 0700 dirs above them, which this checks."""
+    media = deployed.data_dir / "media"
+    checked = []
+    for root in (deployed.data_dir, deployed.state_dir, deployed.credentials_dir):
+        for path in [root, *root.rglob("*")]:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            if path.is_dir() and not path.is_symlink():
+                assert mode == 0o700, (path, oct(mode))
+            elif path.is_file() and not path.is_symlink() and media not in path.parents:
+                assert mode & 0o077 == 0, (path, oct(mode))
+            checked.append(path)
+    for expected in (deployed.data_dir / "label_studio.sqlite3", deployed.data_dir / "logs",
+                     deployed.state_dir / "service.env", deployed.credentials_dir / "api_token"):
+        assert expected in checked, expected
 
 
 def test_service_environment_is_clean_and_quiet(deployed):

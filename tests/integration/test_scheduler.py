@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from support.files import assert_untouched, files_state
+
 pytestmark = pytest.mark.slow
 
 # What Debian's crontab prints for an account that /etc/cron.allow leaves out.
@@ -98,9 +100,14 @@ def test_supervisor_takes_the_scheduled_backup(uncronned):
 
 
 def test_no_crontab_at_all_changes_nothing_on_a_rerun(uncronned):
-    # auto on a node without crontab chooses supervisor too: the same deployment, changed=0.
+    # auto on a node without crontab chooses supervisor too: the same deployment, changed=0,
+    # no file of the service or the controller rewritten, the scheduler not restarted.
+    files = files_state(uncronned.state_dir, uncronned.credentials_dir)
+    scheduler = uncronned.supervisorctl("pid", "backup-scheduler").stdout.strip()
+    assert scheduler.isdigit(), scheduler
     rerun = uncronned.deploy(wrapper=NO_CRONTAB).assert_unchanged()
-    assert not crontab_mentions(uncronned)
+    assert_untouched(files, uncronned.state_dir, uncronned.credentials_dir)
+    assert uncronned.supervisorctl("pid", "backup-scheduler").stdout.strip() == scheduler
     # The supervisor scheduler's files were found as wanted by the probe: not even rewritten
     # unchanged (their digest must be of the very text the copy writes).
     for task in ("Write the schedule for supervisord's scheduler",
