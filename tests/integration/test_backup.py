@@ -163,10 +163,14 @@ def test_deploy_schedules_backups_and_stays_idempotent(source):
     assert oct(package.stat().st_mode & 0o777) == "0o600"
     assert not list(source.state_dir.glob("**/__pycache__"))
     assert oct(Path(source.extra["label_studio_backup_dir"]).stat().st_mode & 0o777) == "0o700"
-    # The re-run and the --check --diff run at once: each must find nothing to change.
+    # The re-run and the --check --diff run at once: each must find nothing to change, and no
+    # file of the service or the controller, nor the crontab line, is rewritten.
+    files = files_state(source.state_dir, source.credentials_dir)
     rerun, preview = at_once(source.deploy, lambda: source.deploy(check=True, diff=True))
     rerun.assert_unchanged()
     preview.assert_unchanged()
+    assert_untouched(files, source.state_dir, source.credentials_dir)
+    assert crontab_line(source) == line
 
 
 def test_backup_while_annotators_write(source, target):

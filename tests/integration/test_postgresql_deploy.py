@@ -128,17 +128,25 @@ def test_second_deploy_changes_nothing(own, ssh_node):
 def test_cluster_of_an_earlier_version_is_refused(own, ssh_node):
     # A cluster made by the earlier layout (initdb's pg_hba.conf: TCP, Label Studio as superuser)
     # is not converted in place: deploy stops before writing anything and says how to move.
+    # The deploy asks for a change (one more variable in the service's env file), so a refusal
+    # that came after the writes would show as a rewritten file.
     hba = f"{own.data_dir}-postgresql/pg_hba.conf"
-    env = f"~/.local/state/label-studio/{own.name}/service.env"
-    before = ssh_node.run(f"sha256sum {env}").stdout
+    node_dirs = (f"~/.local/state/label-studio/{own.name}", f"{own.data_dir}-postgresql/*.conf")
     assert ssh_node.run(f"cp -p {hba} {hba}.kept && sed -i 1d {hba}").returncode == 0
     try:
-        run = own.deploy()
+        before = files_state(own.credentials_dir), node_files_state(ssh_node, *node_dirs)
+        pids = postmaster_pid(ssh_node, own), own.supervisorctl("pid", "label-studio").stdout
+        assert pids[1].strip().isdigit(), pids
+        run = own.deploy({"label_studio_extra_env": {"STUDY_TEST_NOT_WRITTEN": "1"}})
+        after = node_files_state(ssh_node, *node_dirs)  # the earlier layout's pg_hba.conf too
     finally:
         ssh_node.run(f"mv {hba}.kept {hba}")
     assert run.returncode != 0
     assert "made by an earlier version" in run.output and "docs/postgresql.md" in run.output, run.output[-3000:]
-    assert ssh_node.run(f"sha256sum {env}").stdout == before
+    assert f"{own.data_dir}-postgresql" in run.output  # names the cluster
+    assert_untouched(before[0], own.credentials_dir)
+    assert after == before[1]
+    assert (postmaster_pid(ssh_node, own), own.supervisorctl("pid", "label-studio").stdout) == pids
     assert own.health()
 
 
