@@ -200,21 +200,14 @@ staged_task_files:
            files: [batch2-annotator1-tasks.json], changed: true, diff: {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.study_batch_plan import ARGUMENT_SPEC, BatchRefused, plan_batch
+from ansible.module_utils.study_outputs import run_controller_step
 
 
 def main():
     # The action plugin (action_plugins/controller_step.py) runs plan_batch in the controller's
     # own process; this runs where no action plugin is configured.
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result, warnings = plan_batch(module.params, module.check_mode, module._diff)
-    except BatchRefused as err:
-        module.fail_json(msg=str(err))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run_controller_step(ARGUMENT_SPEC, plan_batch, BatchRefused)
 
 
 if __name__ == "__main__":

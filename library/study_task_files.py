@@ -65,7 +65,7 @@ stage_removed:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.study_outputs import run_controller_step
 from ansible.module_utils.study_task_files import (PUBLISH_ARGUMENT_SPEC, TaskFilesRefused,
                                                    publish_task_files)
 
@@ -73,12 +73,7 @@ from ansible.module_utils.study_task_files import (PUBLISH_ARGUMENT_SPEC, TaskFi
 def main():
     # The action plugin (action_plugins/controller_step.py) runs publish_task_files in the
     # controller's own process; this runs where no action plugin is configured.
-    module = AnsibleModule(argument_spec=PUBLISH_ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result, _warnings = publish_task_files(module.params, module.check_mode, module._diff)
-    except TaskFilesRefused as err:
-        module.fail_json(msg=str(err))
-    module.exit_json(**result)
+    run_controller_step(PUBLISH_ARGUMENT_SPEC, publish_task_files, TaskFilesRefused)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import stat
 import traceback
 
 from ansible.module_utils.atomic_files import file_differs, write_all_atomic
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 # The study's outputs hold report text and annotators' answers: never readable by others.
 PRIVATE_FILE = 0o600
@@ -34,6 +34,20 @@ def require_openpyxl(module):
         import openpyxl  # noqa: F401  (table_files imports it when writing an xlsx)
     except ImportError:
         module.fail_json(msg=missing_required_lib("openpyxl"), exception=traceback.format_exc())
+
+
+def run_controller_step(argument_spec, work, refused):
+    """main() of a controller-only module whose work action_plugins/controller_step.py also runs
+    in Ansible's own process: work(params, check_mode, diff) -> (result, warnings); `refused`, the
+    exception that refuses the input with a message and nothing written."""
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        result, warnings = work(module.params, module.check_mode, module._diff)
+    except refused as err:
+        module.fail_json(msg=str(err))
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 def parse_date(text):
