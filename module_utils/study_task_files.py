@@ -22,6 +22,8 @@ from ansible.module_utils.atomic_files import write_new
 from ansible.module_utils.study_assignment_plan import render_task_file, task_file_path
 from ansible.module_utils.study_outputs import PRIVATE_FILE, PrivateOutputs
 
+STAGE_PREFIX = "study-task-files-"
+
 PUBLISH_ARGUMENT_SPEC = dict(
     staged=dict(type="dict", required=True),
 )
@@ -94,7 +96,7 @@ def stage_task_files(directory, plan, names, batches, texts, check_mode):
                     in zip(outputs.files, outputs.differs) if differs]
     stage = None
     if changed and not check_mode:
-        stage = tempfile.mkdtemp(prefix="study-task-files-")  # mode 0700
+        stage = tempfile.mkdtemp(prefix=STAGE_PREFIX)  # mode 0700
         try:
             for (path, data), differs in zip(outputs.files, outputs.differs):
                 if differs:
@@ -118,20 +120,43 @@ def _staged_names(staged):
     return names
 
 
+def _stage_of(staged):
+    """The stage dir, refused unless it is one stage_task_files made (it is emptied and removed)."""
+    stage = staged.get("stage")
+    if stage is not None and (not isinstance(stage, str) or not os.path.isabs(stage)
+                              or not os.path.basename(stage).startswith(STAGE_PREFIX)):
+        raise TaskFilesRefused("staged: %r is not a stage made by study_batch_tasks" % (stage,))
+    return stage
+
+
+def _remove_stage(stage, names):
+    """The staged files, then the stage itself: only what stage_task_files put there."""
+    for name in names:
+        try:
+            os.remove(os.path.join(stage, name))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(stage)
+    except OSError:
+        return False
+    return True
+
+
 def publish_task_files(params, check_mode=False, diff=False):
     """(result, warnings): the staged task files put in place (atomically, 0600 in a 0700 dir,
     only those whose content differs), and the stage removed. In check mode only what would
-    change (stage_task_files staged nothing then)."""
+    change (stage_task_files staged nothing then); without a stage, nothing to do."""
     staged = params["staged"]
     directory = staged.get("directory")
     if not directory or not os.path.isabs(directory):
         raise TaskFilesRefused("staged: directory must be an absolute path, got %r" % (directory,))
     names = _staged_names(staged)
-    stage = staged.get("stage")
+    stage = _stage_of(staged)
     result = {"changed": bool(staged.get("changed")), "directory": directory}
     if not check_mode:
         if stage is None:
-            outputs = PrivateOutputs(directory, [])  # the directory's mode, at most
+            result["changed"] = False  # the plan found nothing to change
         else:
             files = []
             for name in names:
@@ -141,15 +166,13 @@ def publish_task_files(params, check_mode=False, diff=False):
                 except (IOError, OSError) as err:
                     raise TaskFilesRefused("staged task file %s: cannot read it: %s" % (name, err))
             outputs = PrivateOutputs(directory, files)
-        result["changed"] = outputs.changed
-        if outputs.changed:
-            try:
-                outputs.write()
-            except OSError as err:
-                raise TaskFilesRefused("task files dir %s: %s" % (directory, err))
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
-            result["stage_removed"] = True
+            result["changed"] = outputs.changed
+            if outputs.changed:
+                try:
+                    outputs.write()
+                except OSError as err:
+                    raise TaskFilesRefused("task files dir %s: %s" % (directory, err))
+            result["stage_removed"] = _remove_stage(stage, names)
     if diff and result["changed"]:
         result["diff"] = staged.get("diff") or {}
     return result, []

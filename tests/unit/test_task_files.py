@@ -74,3 +74,22 @@ def test_a_staged_name_that_is_not_a_task_file_is_refused(tmp_path, name):
 def test_a_relative_directory_is_refused(tmp_path):
     with pytest.raises(TaskFilesRefused, match="absolute path"):
         publish_task_files({"staged": {"directory": "tasks", "stage": None, "files": [], "changed": True}})
+
+
+def test_a_stage_not_made_by_the_plan_is_refused_and_left_alone(tmp_path):
+    """publish_task_files empties and removes the stage: it must be one stage_task_files made."""
+    other = tmp_path / "important"
+    other.mkdir()
+    (other / "b1-ann-tasks.json").write_text("[]")
+    staged = {"directory": str(tmp_path / "tasks"), "stage": str(other), "files": ["b1-ann-tasks.json"],
+              "changed": True}
+    with pytest.raises(TaskFilesRefused, match="not a stage made by study_batch_tasks"):
+        publish_task_files({"staged": staged})
+    assert (other / "b1-ann-tasks.json").exists() and not (tmp_path / "tasks").exists()
+
+
+def test_without_a_stage_nothing_is_written(tmp_path):
+    directory = tmp_path / "tasks"
+    result, _ = publish_task_files({"staged": {"directory": str(directory), "stage": None, "files": [],
+                                               "changed": False}})
+    assert not result["changed"] and not directory.exists()
