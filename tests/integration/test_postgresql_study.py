@@ -241,7 +241,18 @@ def test_restore_round_trip(backed_up, ssh_node):
     projects = {p["title"]: p["id"] for p in backed_up.api("GET", "/api/projects/?page_size=100")["results"]}
     task = backed_up.api("GET", f"/api/tasks/?project={projects['RRS: annotator6']}&page_size=1"
                                 "&fields=task_only")["tasks"][0]
-    backed_up.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": []})
+    late = backed_up.api("POST", f"/api/tasks/{task['id']}/annotations/", {"result": []})["id"]
+    state = f"~/.local/state/label-studio/{backed_up.name}"
+
+    def untouched():
+        """What a refused restore and a no-change re-run must leave as it is: the database (its
+        oid, the annotation made after the backup), the service's files, Label Studio's pid."""
+        return (node_sql(ssh_node, backed_up, "SELECT oid FROM pg_database WHERE datname = current_database()"),
+                node_sql(ssh_node, backed_up, f"SELECT count(*) FROM task_completion WHERE id = {late}"),
+                node_files_state(ssh_node, state), backed_up.supervisorctl("pid", "label-studio").stdout)
+
+    before_refusal = untouched()
+    assert before_refusal[1] == "1" and before_refusal[3].strip().isdigit(), before_refusal
     # The export that shows the change and the refused restore at once: both only read (the
     # export reads through the API, touching no task or annotation; the refusal writes nothing).
     changed, refused = at_once(
@@ -250,9 +261,12 @@ def test_restore_round_trip(backed_up, ssh_node):
     assert changed != backed_up.at_backup
     assert refused.returncode != 0, refused.output[-3000:]
     assert "changed at" in refused.output and "nothing was changed" in refused.output, refused.output[-3000:]
+    assert untouched() == before_refusal
 
     restored = backed_up.playbook("playbooks/restore.yml", {"backup": str(backed_up.archive), "force": True})
     restored.assert_ok()
+    after_restore = untouched()
+    assert after_restore[1] == "0"  # the restore took the late annotation back
     # The re-runs (deploy takes no backup/restore lock) and the export of the restored study at
     # once: each re-run must find nothing to do, so neither changes what the export reads.
     after, again, deploy = at_once(
@@ -261,6 +275,7 @@ def test_restore_round_trip(backed_up, ssh_node):
         backed_up.deploy)
     again.assert_unchanged()
     deploy.assert_unchanged()
+    assert untouched() == after_restore  # the same database, files and process: nothing redone
     assert sorted(after) == sorted(backed_up.at_backup)
     for name in after:
         assert sorted_records(after[name]) == sorted_records(backed_up.at_backup[name]) \
