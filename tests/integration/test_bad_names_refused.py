@@ -27,6 +27,8 @@ def nothing_written(inst, tmp_path):
     assert not inst.data_dir.exists() and not inst.state_dir.exists()
     assert not inst.credentials_dir.exists()
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "x").exists()
+    # Wherever a name leaving the task dir would have put a file: no file beside the sheet.
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and p != tmp_path / "assignments.xlsx"] == []
 
 
 def rename_batch(path, old, new) -> int:

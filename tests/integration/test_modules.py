@@ -70,8 +70,10 @@ def test_project_lifecycle_with_check_and_diff(server, tmp_path):
     created = run_module("label_studio_project", {**args, "label_config": str(config_file)})
     assert created["changed"] and created["created"]
     pid = created["project_id"]
+    stored = server.api("GET", f"/api/projects/{pid}/")["label_config"]
     again = run_module("label_studio_project", {**args, "label_config": SMALL_CONFIG.replace("><", ">\n<")})
     assert not again["changed"] and again["project_id"] == pid
+    assert server.api("GET", f"/api/projects/{pid}/")["label_config"] == stored  # not sent again
 
     new_config = SMALL_CONFIG.replace("value='1a'", "value='1b'")
     preview = run_module("label_studio_project", {**args, "label_config": new_config}, check=True, diff=True)
@@ -87,6 +89,7 @@ def test_project_lifecycle_with_check_and_diff(server, tmp_path):
 
     gone = run_module("label_studio_project", {**args, "state": "absent"})
     assert gone["changed"]
+    assert not [p for p in server.api("GET", "/api/projects/?page_size=1000")["results"] if p["id"] == pid]
     assert not run_module("label_studio_project", {**args, "state": "absent"})["changed"]
 
 
