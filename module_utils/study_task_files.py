@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.atomic_files import write_new
+from ansible.module_utils.atomic_files import remove_if_present, write_new
 from ansible.module_utils.study_assignment_plan import render_task_file, task_file_path
 from ansible.module_utils.study_outputs import PRIVATE_FILE, PrivateOutputs
 
@@ -43,7 +43,8 @@ def existing_task_count(path):
 
 
 def planned_task_files(directory, plan, names, batches, texts):
-    """(PrivateOutputs of the requested batches' files, [(path, count)], diff of those that differ).
+    """(PrivateOutputs of the requested batches' files, [(path, count)], whether they change, diff
+    of those that differ).
 
     texts: the layout cache shared with the bundle (a report given to several annotators is one
     task object: laid out once, for the files and the bundle together)."""
@@ -64,7 +65,8 @@ def planned_task_files(directory, plan, names, batches, texts):
             after.append("%s: %d tasks\n" % (path, count))
     diff = {"before": "".join(before), "after": "".join(after),
             "before_header": directory, "after_header": directory}
-    return outputs, [(path, count) for path, count, _content in files], diff
+    return (outputs, [(path, count) for path, count, _content in files],
+            bool(files) and outputs.changed, diff)
 
 
 def listed(outputs, counts):
@@ -75,8 +77,7 @@ def listed(outputs, counts):
 
 def sync_task_files(directory, plan, names, batches, texts, check_mode):
     """Write the changed task files now (not in check mode); return (task_files, changed, diff)."""
-    outputs, counts, diff = planned_task_files(directory, plan, names, batches, texts)
-    changed = bool(counts) and outputs.changed
+    outputs, counts, changed, diff = planned_task_files(directory, plan, names, batches, texts)
     if changed and not check_mode:
         # Together: every changed file staged and fsynced before the first rename (a full disk
         # leaves the old set, not a mix), and the directory fsynced once, not once per file.
@@ -90,23 +91,21 @@ def stage_task_files(directory, plan, names, batches, texts, check_mode):
     staged: {directory, stage (a new private temp dir holding them, None when nothing is staged:
     in check mode, or when nothing changes), files (their names), changed, diff}. Only paths,
     names and counts: it travels as a task result and a module argument."""
-    outputs, counts, diff = planned_task_files(directory, plan, names, batches, texts)
-    changed = bool(counts) and outputs.changed
-    names_staged = [os.path.basename(path) for (path, _data), differs
-                    in zip(outputs.files, outputs.differs) if differs]
+    outputs, counts, changed, diff = planned_task_files(directory, plan, names, batches, texts)
+    differing = [(os.path.basename(path), data) for (path, data), differs
+                 in zip(outputs.files, outputs.differs) if differs]
     stage = None
     if changed and not check_mode:
         stage = tempfile.mkdtemp(prefix=STAGE_PREFIX)  # mode 0700
         try:
-            for (path, data), differs in zip(outputs.files, outputs.differs):
-                if differs:
-                    # Lives until the import is done, in a new private dir: no rename, no fsync.
-                    write_new(os.path.join(stage, os.path.basename(path)), data, PRIVATE_FILE)
+            for name, data in differing:
+                # Lives until the import is done, in a new private dir: no rename, no fsync.
+                write_new(os.path.join(stage, name), data, PRIVATE_FILE)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
-    staged = {"directory": directory, "stage": stage, "files": names_staged, "changed": changed,
-              "diff": diff}
+    staged = {"directory": directory, "stage": stage, "files": [name for name, _data in differing],
+              "changed": changed, "diff": diff}
     return listed(outputs, counts), staged
 
 
@@ -132,10 +131,7 @@ def _stage_of(staged):
 def _remove_stage(stage, names):
     """The staged files, then the stage itself: only what stage_task_files put there."""
     for name in names:
-        try:
-            os.remove(os.path.join(stage, name))
-        except FileNotFoundError:
-            pass
+        remove_if_present(os.path.join(stage, name))
     try:
         os.rmdir(stage)
     except OSError:
