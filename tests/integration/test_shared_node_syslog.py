@@ -21,7 +21,7 @@ import uuid
 import pytest
 
 from support.modules import IMPORT_RUN
-from support.playbook import REPO
+from support.playbook import REPO, unfolded
 from support.syslog import capture_syslog
 
 EXAMPLE = REPO / "files/study"
@@ -38,8 +38,8 @@ DATE = "20261130"
 
 
 def normalized(text: str) -> str:
-    """Whitespace folded (YAML output wraps long strings), YAML's escaped line breaks joined."""
-    return re.sub(r"\s+", " ", re.sub(r"\\\n\s*\\?", "", text)).lower()
+    """Folded lines joined again (support.playbook.unfolded), in lower case."""
+    return unfolded(text).lower()
 
 
 def report_texts(batch: str) -> set[str]:

@@ -14,7 +14,7 @@ import pytest
 
 from support.files import assert_untouched, files_state
 from support.modules import IMPORT_RUN
-from support.playbook import REPO
+from support.playbook import REPO, unfolded
 
 EXAMPLE = REPO / "files/study"
 ANNOTATORS = [f"annotator{i}" for i in range(1, 7)]
@@ -41,11 +41,6 @@ def study(deployed_ahead):
     (inst,), (run,) = deployed_ahead
     run.assert_ok()
     return inst
-
-
-def unfolded(output: str) -> str:
-    """Ansible's output with YAML's folded lines joined again (a long message wraps at spaces)."""
-    return re.sub(r"\s+", " ", re.sub(r"\\\n\s*\\?", "", output))
 
 
 def projects(inst) -> dict[str, int]:

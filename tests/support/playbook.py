@@ -56,6 +56,11 @@ class PlaybookRun:
         return self
 
 
+def unfolded(output: str) -> str:
+    """Ansible's output with the YAML result format's line folding undone: a long value wraps at
+    spaces, and a double-quoted one breaks with an escaped line end."""
+    return re.sub(r"\s+", " ", re.sub(r"\\\n\s*\\?", "", output))
+
 def walk_tasks(tasks):
     """Every task of a task list, also those inside block/rescue/always."""
     for task in tasks or []:
