@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 """Exclusive locks on a node: one import per project (two imports that interleave would each
-import what the other has not committed yet, and Label Studio keeps both copies), and one backup
-or restore per instance (the node's label_studio_node package installs this same file)."""
+import what the other has not committed yet, and Label Studio keeps both copies), one edit of the
+account's crontab at a time (crontab is read whole, edited and written back whole: two instances
+deployed at once would each drop the other's new line), and one backup or restore per instance
+(the node's label_studio_node package installs this same file)."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -42,12 +44,26 @@ def exclusive_lock(path, wait_seconds, busy_message, poll_seconds=0.2):
         os.close(descriptor)
 
 
+def _account_lock_file(name):
+    """A lock file of this account's (in its home dir, so no other account can hold it)."""
+    return os.path.join(os.path.expanduser("~"), ".cache", "label-studio-study", "locks", name)
+
+
 @contextmanager
 def project_lock(url, title, wait_seconds=600):
     """Hold an exclusive lock for (server, project) on this node."""
-    folder = os.path.join(os.path.expanduser("~"), ".cache", "label-studio-study", "locks")
     name = hashlib.sha1(("%s\0%s" % (url.rstrip("/"), title)).encode("utf-8")).hexdigest()
-    with exclusive_lock(os.path.join(folder, name + ".lock"), wait_seconds,
+    with exclusive_lock(_account_lock_file(name + ".lock"), wait_seconds,
                         "another import into project %r is still running on this node "
                         "(waited %d s)" % (title, wait_seconds)):
+        yield
+
+
+@contextmanager
+def crontab_lock(wait_seconds=120):
+    """Hold this account's crontab lock: every edit of the account's crontab by this project
+    (every instance, every playbook run, every host of a play) takes it, so none is lost."""
+    with exclusive_lock(_account_lock_file("crontab.lock"), wait_seconds,
+                        "another edit of this account's crontab is still running (waited %d s)"
+                        % wait_seconds):
         yield

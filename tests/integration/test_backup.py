@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -25,7 +26,9 @@ import pytest
 
 from support.background import at_once
 from support.backup_script import load
+from support.crontab import crontab_listing, crontab_without, edit_crontab, instance_cron_lines
 from support.files import assert_untouched, files_state
+from support.playbook import run_playbook
 
 pytestmark = pytest.mark.slow
 
@@ -64,11 +67,7 @@ def read_only_uri(path: Path) -> str:
 
 
 def crontab_line(inst) -> str | None:
-    lines = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout.splitlines()
-    for marker, line in zip(lines, lines[1:]):
-        if marker == f"#Ansible: label-studio backup {inst.name}":
-            return line
-    return None
+    return instance_cron_lines({inst.name}, crontab_listing()).get(f"#Ansible: label-studio backup {inst.name}")
 
 
 def export_all(inst) -> dict:
@@ -171,6 +170,39 @@ def test_deploy_schedules_backups_and_stays_idempotent(source):
     preview.assert_unchanged()
     assert_untouched(files, source.state_dir, source.credentials_dir)
     assert crontab_line(source) == line
+
+
+# `crontab` as the node has it, except that listing takes a second: two edits that start
+# together then both read the crontab before either writes it back.
+SLOW_LISTING_CRONTAB = """#!/bin/sh
+case " $* " in *" -l "*) sleep 1 ;; esac
+exec {real} "$@"
+"""
+
+
+def test_two_instances_in_one_play_keep_each_others_crontab_lines(source, target, tmp_path):
+    """One inventory with both instances on this account (a second study beside the first): one
+    deploy.yml run edits the crontab for both hosts at once. crontab is read whole and written
+    back whole, so each edit must wait for the other or one instance's new lines are lost."""
+    names = {source.name, target.name}
+    wanted = instance_cron_lines(names, crontab_listing())
+    # Both instances' @reboot and backup lines: four, so the play below must write all four.
+    assert sorted(wanted) == sorted(f"#Ansible: label-studio {kind}{name}"
+                                    for name in names for kind in ("", "backup ")), wanted
+    edit_crontab(lambda crontab: crontab_without(names, crontab))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "crontab").write_text(SLOW_LISTING_CRONTAB.format(real=shutil.which("crontab")))
+    (bin_dir / "crontab").chmod(0o755)
+    hosts = {inst.name: {"ansible_connection": "local",
+                         "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                         **inst.extra_vars} for inst in (source, target)}
+    inventory = tmp_path / "two-instances.json"
+    inventory.write_text(json.dumps({"label_studio": {"hosts": hosts}}))
+    run = run_playbook("deploy.yml", inventory=str(inventory),
+                       env={"PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    run.assert_ok()
+    assert instance_cron_lines(names, crontab_listing()) == wanted
 
 
 def test_backup_while_annotators_write(source, target):

@@ -4,7 +4,7 @@ run (the machine has two cores; a test mostly waits on one process at a time).
 conftest.py schedules the shared `server` and the next test module's deploy_ahead (a function
 (make_instance, tmp_path_factory) -> instances) at each module start. Nothing starts before the
 shared Label Studio environment exists: a fresh machine's first deploy builds it, and two builds
-must not race. Local playbook runs edit the crontab one at a time (crontab.py: leased_crontab_env)."""
+must not race. Their crontab edits take turns by the product's own crontab lock (label_studio_crontab)."""
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -49,8 +49,8 @@ class Background:
 
 def at_once(*calls):
     """Run the calls in threads at once (the machine has two cores; a deploy mostly waits on one
-    process); their results in the order given, the first exception raised. Local instances'
-    playbook runs take turns at the crontab (crontab.py)."""
+    process); their results in the order given, the first exception raised. Their crontab edits
+    take turns by the product's crontab lock."""
     if not calls:
         return []
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:

@@ -1,26 +1,43 @@
-"""Root's crontab, shared by every local instance of a test run: edits taken one at a time while
-instances deploy at once (crontab_lease.py), and the session's cleanup of its instances' lines."""
+"""Root's crontab, shared by every local instance of a test run (and by test runs side by side):
+the tests' own edits of it take the product's crontab lock, as every deploy's do
+(module_utils/label_studio_lock.py: crontab_lock), and the session's cleanup of its instances'
+lines."""
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import tempfile
-from pathlib import Path
+import subprocess
+from typing import Callable
 
-LEASED_CRONTAB = Path(__file__).resolve().parent / "crontab_lease.py"
-_LEASE_ENV: dict = {}
+from .paths import use_project_module_utils
+
+use_project_module_utils()
+
+from ansible.module_utils.label_studio_lock import crontab_lock  # noqa: E402
 
 
-def leased_crontab_env() -> dict:
-    """Environment for local playbook runs: `crontab` is crontab_lease.py (the real crontab, one
-    Ansible edit at a time), one lease for the whole test process."""
-    if not _LEASE_ENV:
-        bin_dir = Path(tempfile.mkdtemp(prefix="ls-test-crontab-"))
-        (bin_dir / "crontab").symlink_to(LEASED_CRONTAB)
-        atexit.register(shutil.rmtree, bin_dir, ignore_errors=True)
-        _LEASE_ENV.update(PATH=f"{bin_dir}:{os.environ['PATH']}", LS_TEST_CRONTAB_LEASE=str(bin_dir / "lease"))
-    return dict(_LEASE_ENV)
+def crontab_listing() -> str:
+    """This account's crontab ('' without one)."""
+    listed = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    if listed.returncode != 0 and not listed.stderr.startswith("no crontab for "):
+        raise RuntimeError(f"crontab -l failed: {listed.stderr.strip()}")
+    return listed.stdout
+
+
+def edit_crontab(change: Callable[[str], str]) -> str:
+    """Rewrite this account's crontab as change(text) says, holding the crontab lock that
+    deploy.yml's edits take too (none of theirs is lost meanwhile); the new text."""
+    with crontab_lock():
+        before = crontab_listing()
+        after = change(before)
+        if after != before:
+            subprocess.run(["crontab", "-"], input=after, capture_output=True, text=True, check=True)
+    return after
+
+
+def instance_cron_lines(names: set[str], crontab: str) -> dict[str, str]:
+    """{marker: job line} of the lines deploy.yml's cron tasks wrote for these instances."""
+    lines = crontab.splitlines()
+    return {marker: line for marker, line in zip(lines, lines[1:])
+            if marker.startswith("#Ansible: label-studio ") and marker.split()[-1] in names}
 
 
 def crontab_without(names: set[str], crontab: str) -> str:

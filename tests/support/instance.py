@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .background import at_once
-from .crontab import crontab_without, leased_crontab_env
+from .crontab import crontab_without, edit_crontab
 from .net import free_port
 from .playbook import PlaybookRun, run_playbook
 
@@ -84,10 +84,6 @@ class Instance:
     def playbook(self, playbook: str, more: dict | None = None, **kwargs) -> PlaybookRun:
         if self.inventory is not None:
             kwargs.setdefault("inventory", str(self.inventory))
-        elif kwargs.get("wrapper") is None and "PATH" not in (kwargs.get("env") or {}):
-            # Local runs may overlap (conftest's background deploy, at_once): their crontab
-            # edits take turns. A test that brings its own crontab (PATH, wrapper) runs as it is.
-            kwargs["env"] = {**leased_crontab_env(), **(kwargs.get("env") or {})}
         return run_playbook(playbook, {**self.extra_vars, **(more or {})}, **kwargs)
 
     def deploy(self, more: dict | None = None, **kwargs) -> PlaybookRun:
@@ -160,10 +156,7 @@ def shut_down(instances: list[Instance], limit: float = 120) -> None:
         else:
             warnings.warn(f"instance on port {inst.port} still listens after shutdown")
     names = {inst.name for inst in instances}
-    listed = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
-    if listed.returncode == 0:
-        kept = crontab_without(names, listed.stdout)
-        if kept != listed.stdout:
-            wrote = subprocess.run(["crontab", "-"], input=kept, capture_output=True, text=True)
-            if wrote.returncode != 0:
-                warnings.warn(f"crontab cleanup failed: {wrote.stderr.strip()}")
+    try:
+        edit_crontab(lambda crontab: crontab_without(names, crontab))
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as err:
+        warnings.warn(f"crontab cleanup failed: {err}")

@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .crontab import LEASED_CRONTAB
 from .net import free_port
 
 
@@ -63,22 +62,6 @@ def _ensure_account(user: str) -> Path:
         return Path(pwd.getpwnam(user).pw_dir)
 
 
-def _crontab_lease_on_node(home: Path, ent) -> Path:
-    """The node account's own copy of crontab_lease.py, as `crontab` in a directory that sshd
-    puts first on every session's PATH: node playbooks that run at once (a deploy in the
-    background while a module's tests run theirs) edit the account's crontab one at a time, as
-    local runs do (crontab.py). A copy, because the checkout may be closed to the account."""
-    lease_dir = home / ".ls-test-crontab"
-    lease_dir.mkdir(mode=0o700, exist_ok=True)
-    os.chown(lease_dir, ent.pw_uid, ent.pw_gid)
-    staged = lease_dir / f".crontab.{os.getpid()}"
-    shutil.copyfile(LEASED_CRONTAB, staged)
-    staged.chmod(0o700)
-    os.chown(staged, ent.pw_uid, ent.pw_gid)
-    os.replace(staged, lease_dir / "crontab")  # another session's sshd may be using it now
-    return lease_dir
-
-
 def start_node(workdir: Path, user: str = "lsnode") -> SshNode:
     if os.geteuid() != 0:
         raise RuntimeError("the SSH rig creates an account and runs sshd: run the tests as root")
@@ -100,7 +83,6 @@ def start_node(workdir: Path, user: str = "lsnode") -> SshNode:
     for path, mode in ((ssh_dir, 0o700), (auth, 0o600)):
         os.chown(path, ent.pw_uid, ent.pw_gid)
         path.chmod(mode)
-    lease_dir = _crontab_lease_on_node(home, ent)
     port = free_port()
     Path("/run/sshd").mkdir(exist_ok=True)
     config = workdir / "sshd_config"
@@ -109,11 +91,7 @@ def start_node(workdir: Path, user: str = "lsnode") -> SshNode:
         f"PidFile {workdir / 'sshd.pid'}", "UsePAM no", "PasswordAuthentication no",
         "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
         "AuthorizedKeysFile .ssh/authorized_keys", "AllowTcpForwarding yes",
-        f"AllowUsers {user}", "Subsystem sftp /usr/lib/openssh/sftp-server",
-        # Every session's `crontab` is the lease (see _crontab_lease_on_node); the rest of PATH
-        # is sshd's default.
-        f"SetEnv PATH={lease_dir}:/usr/local/bin:/usr/bin:/bin:/usr/games"
-        f" LS_TEST_CRONTAB_LEASE={lease_dir}/lease", ""]))
+        f"AllowUsers {user}", "Subsystem sftp /usr/lib/openssh/sftp-server", ""]))
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     proc = subprocess.Popen([sshd, "-D", "-f", str(config), "-E", str(workdir / "sshd.log")])
     deadline = time.monotonic() + 10
