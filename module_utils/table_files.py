@@ -108,7 +108,7 @@ def workbook_bytes(sheets, stamp, creator, autofilter=False):
     # ExcelWriter directly: save_workbook() would overwrite `modified` with the current time.
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(workbook, archive).write_data()
-    return _restamp_zip(raw.getvalue(), moment)
+    return _finished_zip(raw.getvalue(), moment)
 
 
 def _cell_value(value):
@@ -117,8 +117,15 @@ def _cell_value(value):
     return value
 
 
-def _restamp_zip(data, moment):
-    """Rewrite a zip with every entry's time set to `moment` (same order, same content)."""
+def _finished_zip(data, moment):
+    """Rewrite a zip with every entry's time set to `moment` (same order), its XML parts with
+    every carriage return as a character reference.
+
+    An XML reader turns a literal carriage return into a line feed ("a\r\nb" comes back as
+    "a\nb", so a span's offsets no longer fit its report's text). openpyxl writes it as "&#13;"
+    only when lxml is installed (requirements.txt has it); without lxml it writes it as it is,
+    and it is replaced here. The XML holds no carriage return of its own, only the data's.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
@@ -126,5 +133,8 @@ def _restamp_zip(data, moment):
             info = zipfile.ZipInfo(entry.filename, date_time=moment.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
-            target.writestr(info, source.read(entry.filename))
+            content = source.read(entry.filename)
+            if entry.filename.endswith((".xml", ".rels")):
+                content = content.replace(b"\r", b"&#13;")
+            target.writestr(info, content)
     return output.getvalue()

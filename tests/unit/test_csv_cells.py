@@ -6,14 +6,16 @@ is read as a formula; a leading "'" makes it text. The .xlsx keeps the exact tex
 from __future__ import annotations
 
 import csv
-import datetime
 import io
-from pathlib import Path
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from support.paths import REPO
-from ansible.module_utils.table_files import csv_bytes, neutralize_csv, xlsx_bytes
+from ansible.module_utils.table_files import csv_bytes, neutralize_csv
 
 DANGEROUS = ['=HYPERLINK("http://example.org/?"&A1,"click")', "@SUM(1)", "+1", "-2+3", "\tleading tab",
              "\rleading carriage return", "=1+1"]
@@ -47,14 +49,36 @@ def test_the_header_and_quoting_are_unchanged():
     assert data == b'a,b\r\n"\'=x,""y""",ok\r\n'
 
 
-def test_the_xlsx_keeps_the_exact_text_as_strings():
-    from openpyxl import load_workbook
+# Report text with Windows line ends: a span's offsets count both characters.
+EXACT = DANGEROUS + ["first line\r\nsecond line", "ends with a carriage return\r"]
 
-    rows = [{"v": text} for text in DANGEROUS]
-    book = load_workbook(io.BytesIO(xlsx_bytes(("v",), rows, "t", datetime.date(2026, 11, 27))))
-    cells = [row[0] for row in book["t"].iter_rows(min_row=2)]
-    assert [cell.value for cell in cells] == DANGEROUS
-    assert {cell.data_type for cell in cells} == {"s"}
+# The round trip in a fresh interpreter, where openpyxl decides once, at import, whether it
+# writes through lxml (OPENPYXL_LXML=False: as on a controller without lxml).
+ROUND_TRIP = """
+import datetime, io, json, sys
+sys.path.insert(0, sys.argv[1])
+from support.paths import use_project_module_utils
+use_project_module_utils()
+import openpyxl.xml
+from openpyxl import load_workbook
+from ansible.module_utils.table_files import xlsx_bytes
+texts = json.loads(sys.stdin.read())
+data = xlsx_bytes(("v",), [{"v": t} for t in texts], "t", datetime.date(2026, 11, 27))
+cells = [row[0] for row in load_workbook(io.BytesIO(data))["t"].iter_rows(min_row=2)]
+print(json.dumps({"lxml": openpyxl.xml.LXML, "values": [c.value for c in cells],
+                  "types": sorted({c.data_type for c in cells})}))
+"""
+
+
+@pytest.mark.parametrize("lxml", ["True", "False"])
+def test_the_xlsx_keeps_the_exact_text_as_strings(lxml):
+    done = subprocess.run([sys.executable, "-c", ROUND_TRIP, str(REPO / "tests")], input=json.dumps(EXACT),
+                          capture_output=True, text=True, env=dict(os.environ, OPENPYXL_LXML=lxml),
+                          check=True)
+    result = json.loads(done.stdout)
+    assert result["lxml"] is (lxml == "True")  # the writer this case is about
+    assert result["values"] == EXACT
+    assert result["types"] == ["s"]
 
 
 # Label Studio's own CSV export (study_export_format: CSV) is written by the project too.
