@@ -37,6 +37,19 @@ options:
   dest:
     description: File (on the node) for O(query=users). Required with it.
     type: path
+  service_status:
+    description:
+      - With O(query=health), a command (argv) that prints the service's supervisor status, such
+        as C(supervisorctl ... status label-studio). It runs every few seconds while waiting.
+      - Once it says C(FATAL) (supervisord gave up, as the service exited at every start) the wait
+        ends at once instead of after O(wait_seconds), with that status in the message.
+    type: list
+    elements: str
+  service_log:
+    description:
+      - With O(service_status), the service's log file on the node. The message of a given-up
+        start ends with its last line (usually the error that stopped it).
+    type: path
 notes:
   - The API token (O(token) or O(token_file)) is required for O(query=whoami), O(query=projects)
     and O(query=users), and optional for O(query=health).
@@ -171,8 +184,51 @@ def token_accepted(client):
     return True
 
 
-def wait_healthy(client, wait_seconds):
+# How often a wait asks supervisord about the service (a start takes seconds to minutes).
+STATUS_POLL_SECONDS = 2.0
+
+
+def given_up(status_output):
+    """supervisorctl status's line for a program supervisord gave up on (FATAL), else None."""
+    for line in status_output.splitlines():
+        fields = line.split()
+        if len(fields) > 1 and fields[1] == "FATAL":
+            return line.strip()
+    return None
+
+
+def last_line(path, limit=4096):
+    """The last non-empty line of a log file (only its end is read); None if there is none."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - limit))
+            tail = handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return None
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return lines[-1][:500] if lines else None
+
+
+def service_check(module, argv, log_file):
+    """A function saying why the service will not come up (supervisord gave up), else None."""
+    def check():
+        _rc, out, _err = module.run_command(argv)
+        status = given_up(out)
+        if status is None:
+            return None
+        why = "supervisord gave up starting it (%s)" % status
+        line = last_line(log_file) if log_file else None
+        if line:
+            why += "; the last line of %s: %s" % (log_file, line)
+        return why
+    return check
+
+
+def wait_healthy(client, wait_seconds, gave_up=None):
+    """Wait until /health answers UP; gave_up() (if given, every few seconds) ends it early."""
     deadline = time.time() + wait_seconds
+    next_status = time.time() + STATUS_POLL_SECONDS
     while True:
         try:
             if is_up(client.request("GET", "/health", raw=True)):
@@ -182,6 +238,11 @@ def wait_healthy(client, wait_seconds):
             raise
         except LabelStudioError as err:  # starting: refused, 502, migrations still running
             problem = str(err)
+        if gave_up is not None and time.time() >= next_status:
+            next_status = time.time() + STATUS_POLL_SECONDS
+            why = gave_up()
+            if why:
+                raise LabelStudioError("Label Studio at %s did not start: %s" % (client.url, why))
         if time.time() >= deadline:
             raise LabelStudioError("Label Studio at %s was not healthy within %d s: %s"
                                    % (client.url, wait_seconds, problem))
@@ -195,6 +256,8 @@ def main():
         argument_spec=dict(query=dict(type="str", required=True, choices=["port", "health", "whoami",
                                                                           "projects", "users"]),
                            dest=dict(type="path"),
+                           service_status=dict(type="list", elements="str"),
+                           service_log=dict(type="path"),
                            **CONNECTION_ARGSPEC),
         mutually_exclusive=[("token", "token_file")],
         required_if=[("query", "users", ["dest"])] + [
@@ -211,7 +274,9 @@ def main():
         if query == "health":
             # Its own retry loop: a start that runs migrations takes minutes, not wait_seconds' 60.
             client = LabelStudioClient(params["url"], None, timeout=params["timeout"], wait_seconds=0)
-            result = wait_healthy(client, params["wait_seconds"])
+            gave_up = (service_check(module, params["service_status"], params["service_log"])
+                       if params["service_status"] else None)
+            result = wait_healthy(client, params["wait_seconds"], gave_up)
             if token is not None:
                 client = LabelStudioClient(params["url"], token, timeout=params["timeout"],
                                            wait_seconds=params["wait_seconds"])

@@ -13,7 +13,7 @@ import pytest
 
 from support.files import assert_untouched, files_state
 from support.net import listening_addresses
-from support.playbook import probe_guarded_tasks
+from support.playbook import probe_guarded_tasks, unfolded
 from support.processes import cmdlines, watch_cmdlines
 from support.web import login, signup
 
@@ -196,6 +196,23 @@ def test_busy_port_is_refused(make_instance):
     assert run.returncode != 0
     assert f"Port {inst.port} on 127.0.0.1 is already in use" in run.output
     assert not inst.health()
+
+
+def test_a_service_that_cannot_start_fails_the_deploy_at_once(deployed):
+    """Label Studio exits at every start (here a database setting it cannot use): supervisord gives
+    up (FATAL), and the deploy says so, with the last line of Label Studio's log, instead of
+    polling /health until label_studio_start_timeout has passed."""
+    run = deployed.deploy({"label_studio_extra_env": {"DJANGO_DB": "no-such-database"},
+                           "label_studio_start_timeout": 120})
+    assert run.returncode != 0
+    out = unfolded(run.output)
+    log = deployed.data_dir / "logs" / "label-studio.log"
+    assert f"Label Studio at http://127.0.0.1:{deployed.port} did not start: supervisord gave up starting it (label-studio FATAL" in out, out[-3000:]
+    last = [line.strip() for line in log.read_text().splitlines() if line.strip()][-1][:500]
+    assert f"the last line of {log}: {' '.join(last.split())}" in out
+    assert "was not healthy within" not in out
+    deployed.deploy().assert_ok()  # the plain configuration again
+    assert deployed.health()
 
 
 def test_config_change_restarts_through_handler(deployed):

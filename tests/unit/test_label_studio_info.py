@@ -33,3 +33,27 @@ def test_health_is_read_from_the_body():
 def test_url_port_and_host():
     assert info.url_port("http://127.0.0.1:8080") == (8080, "127.0.0.1")
     assert info.url_port("http://localhost") == (80, "localhost")
+
+
+def test_only_a_given_up_program_ends_the_wait():
+    # supervisorctl status's lines as supervisor 4.3 prints them.
+    fatal = "label-studio                     FATAL     Exited too quickly (process log may have details)"
+    assert info.given_up(fatal + "\n") == fatal
+    for state in ("STARTING", "BACKOFF   Exited too quickly (process log may have details)",
+                  "RUNNING   pid 123, uptime 0:00:05", "EXITED    Dec 01 06:00 AM", "STOPPED   Not started"):
+        assert info.given_up("label-studio                     " + state + "\n") is None
+    assert info.given_up("") is None
+    assert info.given_up("unix:///x/supervisor.sock no such file\n") is None
+
+
+def test_last_line_of_a_log(tmp_path):
+    log = tmp_path / "label-studio.log"
+    log.write_text("Traceback (most recent call last):\n  File \"x\"\n"
+                   "ModuleNotFoundError: No module named 'pkg_resources'\n\n")
+    assert info.last_line(str(log)) == "ModuleNotFoundError: No module named 'pkg_resources'"
+    # Only the end of a long log is read, and a long line is cut.
+    log.write_text("x" * 10000 + "\n" + "y" * 1000 + "\n")
+    assert info.last_line(str(log)) == "y" * 500
+    log.write_text("")
+    assert info.last_line(str(log)) is None
+    assert info.last_line(str(tmp_path / "missing.log")) is None
