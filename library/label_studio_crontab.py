@@ -17,7 +17,9 @@ description:
     two playbook runs) could each write back a crontab without the other's new line. This module
     holds the account's crontab lock (C(~/.cache/label-studio-study/locks/crontab.lock)) from
     the read to the write.
-  - The rest of the crontab is written back as it was read.
+  - The rest of the crontab is written back as it was read (without the header that some
+    crontab implementations print, and without blank lines at its end), and only when the named
+    line changes (or the crontab lacks its last line end, which cron needs).
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 options:
