@@ -150,10 +150,13 @@ def edit(module, crontab):
     # A crontab without its last newline is rewritten too: cron ignores an unterminated line.
     changed = after != before or (listing != "" and not listing.endswith("\n"))
     if changed and not module.check_mode:
-        rc, out, err = module.run_command([crontab, "-"], data=crontab_text(after), binary_data=True,
-                                          environ_update=C_LOCALE)
+        text = crontab_text(after)
+        # Nothing left: the crontab is removed (run_command gives `crontab -` a stdin only for
+        # data that is not empty; it would read the module's own).
+        argv, data = ([crontab, "-"], text) if text else ([crontab, "-r"], None)
+        rc, out, err = module.run_command(argv, data=data, binary_data=True, environ_update=C_LOCALE)
         if rc != 0:
-            module.fail_json(msg="crontab - failed (rc %d): %s" % (rc, err.strip() or out.strip()))
+            module.fail_json(msg="crontab %s failed (rc %d): %s" % (argv[1], rc, err.strip() or out.strip()))
     return changed, before, after
 
 

@@ -40,25 +40,27 @@ def job_line(job, minute="*", hour="*", day="*", month="*", weekday="*", special
 
 
 def _without(lines, name):
-    """(lines without NAME's marker and job lines, index where the first marker was or None)."""
+    """(lines without NAME's marker and job lines, index where the first marker was or None).
+    A marker straight after NAME's is another line's, not NAME's job: it is kept."""
     marker = MARKER + name
     kept, first, skip = [], None, False
     for line in lines:
-        if skip:
-            skip = False
-        elif line == marker:
+        if line == marker:
             first = len(kept) if first is None else first
             skip = True
+        elif skip and not line.startswith(MARKER):
+            skip = False
         else:
+            skip = False
             kept.append(line)
     return kept, first
 
 
 def entry(lines, name):
-    """NAME's job line, or None (no marker, or a marker on the last line)."""
+    """NAME's job line, or None (no marker, or none with a job line after it)."""
     marker = MARKER + name
     for index, line in enumerate(lines[:-1]):
-        if line == marker:
+        if line == marker and not lines[index + 1].startswith(MARKER):
             return lines[index + 1]
     return None
 

@@ -36,7 +36,10 @@ def exclusive_lock(path, wait_seconds, busy_message, poll_seconds=0.2):
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except (IOError, OSError) as err:
-                if err.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    # Not someone else's lock: e.g. ENOLCK on a home dir mounted without locking.
+                    raise RuntimeError("cannot lock %s: %s" % (path, err))
+                if time.monotonic() > deadline:
                     raise LockBusy(busy_message)
                 time.sleep(poll_seconds)
         yield

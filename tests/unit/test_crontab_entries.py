@@ -56,6 +56,14 @@ def test_a_marker_on_the_last_line_has_no_job():
     assert without_entry(lines, "n") == ["0 1 * * * mine"]
 
 
+def test_a_marker_without_its_job_line_leaves_the_next_lines_job_alone():
+    # A job line removed by hand: the next marker is not this line's job, and keeps its own.
+    lines = ["#Ansible: a", "#Ansible: b", "@reboot jb"]
+    assert entry(lines, "a") is None and entry(lines, "b") == "@reboot jb"
+    assert without_entry(lines, "a") == ["#Ansible: b", "@reboot jb"]
+    assert with_entry(lines, "a", "@reboot ja") == ["#Ansible: a", "@reboot ja", "#Ansible: b", "@reboot jb"]
+
+
 def test_job_lines():
     assert job_line("/s/start", special_time="reboot") == "@reboot /s/start"
     assert job_line("/b/run\n", "5", "*/12") == "5 */12 * * * /b/run"
