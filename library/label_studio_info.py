@@ -41,8 +41,9 @@ options:
     description:
       - With O(query=health), a command (argv) that prints the service's supervisor status, such
         as C(supervisorctl ... status label-studio). It runs every few seconds while waiting.
-      - Once it says C(FATAL) (supervisord gave up, as the service exited at every start) the wait
-        ends at once instead of after O(wait_seconds), with that status in the message.
+      - Once it says C(FATAL) (supervisord gave up, as the service exited within its first
+        seconds at every start), or the service has been restarted three times during the wait,
+        the wait ends at once instead of after O(wait_seconds), with the status in the message.
     type: list
     elements: str
   service_log:
@@ -123,6 +124,7 @@ users:
 
 import json
 import os
+import subprocess
 import time
 from urllib.parse import urlsplit
 
@@ -186,14 +188,34 @@ def token_accepted(client):
 
 # How often a wait asks supervisord about the service (a start takes seconds to minutes).
 STATUS_POLL_SECONDS = 2.0
+# A service that exits after its first seconds is restarted by supervisord for ever: this many
+# restarts seen during one wait end it too.
+RESTARTS_GIVEN_UP = 3
 
 
-def given_up(status_output):
-    """supervisorctl status's line for a program supervisord gave up on (FATAL), else None."""
+def service_state(status_output):
+    """(state, pid or None, line) of the program in `supervisorctl status PROGRAM`'s output;
+    (None, None, '') when it names none (supervisorctl itself failed)."""
     for line in status_output.splitlines():
         fields = line.split()
-        if len(fields) > 1 and fields[1] == "FATAL":
-            return line.strip()
+        if len(fields) > 1 and fields[1] in ("STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING",
+                                             "EXITED", "FATAL", "UNKNOWN"):
+            pid = fields[3].rstrip(",") if len(fields) > 3 and fields[2] == "pid" else None
+            return fields[1], pid, line.strip()
+    return None, None, ""
+
+
+def given_up(status_outputs):
+    """Why the service will not come up, from the status outputs seen so far in one wait, else
+    None: supervisord gave up on it (FATAL: it exited within its first seconds at every start),
+    or it exited and was restarted RESTARTS_GIVEN_UP times."""
+    states = [service_state(output) for output in status_outputs]
+    state, _pid, line = states[-1] if states else (None, None, "")
+    if state == "FATAL":
+        return "supervisord gave up starting it (%s)" % line
+    pids = set(pid for _state, pid, _line in states if pid)
+    if len(pids) > RESTARTS_GIVEN_UP:
+        return "it exited %d times and supervisord keeps restarting it (%s)" % (len(pids) - 1, line)
     return None
 
 
@@ -210,18 +232,21 @@ def last_line(path, limit=4096):
     return lines[-1][:500] if lines else None
 
 
-def service_check(module, argv, log_file):
-    """A function saying why the service will not come up (supervisord gave up), else None."""
+def service_check(argv, log_file):
+    """A function saying why the service will not come up (given_up), else None."""
+    seen = []
+
     def check():
-        _rc, out, _err = module.run_command(argv)
-        status = given_up(out)
-        if status is None:
+        try:
+            # Not module.run_command: a supervisorctl that hangs must not outlast the wait.
+            done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
             return None
-        why = "supervisord gave up starting it (%s)" % status
-        line = last_line(log_file) if log_file else None
-        if line:
-            why += "; the last line of %s: %s" % (log_file, line)
-        return why
+        seen.append(done.stdout.decode("utf-8", "replace"))
+        why = given_up(seen)
+        line = last_line(log_file) if why and log_file else None
+        return why + "; the last line of %s: %s" % (log_file, line) if line else why
     return check
 
 
@@ -274,7 +299,7 @@ def main():
         if query == "health":
             # Its own retry loop: a start that runs migrations takes minutes, not wait_seconds' 60.
             client = LabelStudioClient(params["url"], None, timeout=params["timeout"], wait_seconds=0)
-            gave_up = (service_check(module, params["service_status"], params["service_log"])
+            gave_up = (service_check(params["service_status"], params["service_log"])
                        if params["service_status"] else None)
             result = wait_healthy(client, params["wait_seconds"], gave_up)
             if token is not None:

@@ -123,8 +123,8 @@ def _finished_zip(data, moment):
 
     An XML reader turns a literal carriage return into a line feed ("a\r\nb" comes back as
     "a\nb", so a span's offsets no longer fit its report's text). openpyxl writes it as "&#13;"
-    only when lxml is installed (requirements.txt has it); without lxml it writes it as it is,
-    and it is replaced here. The XML holds no carriage return of its own, only the data's.
+    only when lxml is installed (the controller need not have it); without lxml it writes it as
+    it is, and it is replaced here. The XML holds no carriage return of its own, only the data's.
     """
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()

@@ -201,13 +201,18 @@ def test_busy_port_is_refused(make_instance):
 def test_a_service_that_cannot_start_fails_the_deploy_at_once(deployed):
     """Label Studio exits at every start (here a database setting it cannot use): supervisord gives
     up (FATAL), and the deploy says so, with the last line of Label Studio's log, instead of
-    polling /health until label_studio_start_timeout has passed."""
+    polling /health until label_studio_start_timeout has passed (the message would then say
+    'not healthy within')."""
     run = deployed.deploy({"label_studio_extra_env": {"DJANGO_DB": "no-such-database"},
                            "label_studio_start_timeout": 120})
     assert run.returncode != 0
     out = unfolded(run.output)
     log = deployed.data_dir / "logs" / "label-studio.log"
-    assert f"Label Studio at http://127.0.0.1:{deployed.port} did not start: supervisord gave up starting it (label-studio FATAL" in out, out[-3000:]
+    assert f"Label Studio at http://127.0.0.1:{deployed.port} did not start: " in out, out[-3000:]
+    # FATAL when each start exits within supervisord's startsecs; on a slow machine the exits may
+    # come later, and then the restarts end the wait.
+    assert ("supervisord gave up starting it (label-studio FATAL" in out
+            or "times and supervisord keeps restarting it (label-studio" in out), out[-3000:]
     last = [line.strip() for line in log.read_text().splitlines() if line.strip()][-1][:500]
     assert f"the last line of {log}: {' '.join(last.split())}" in out
     assert "was not healthy within" not in out

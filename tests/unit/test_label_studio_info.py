@@ -35,15 +35,34 @@ def test_url_port_and_host():
     assert info.url_port("http://localhost") == (80, "localhost")
 
 
-def test_only_a_given_up_program_ends_the_wait():
-    # supervisorctl status's lines as supervisor 4.3 prints them.
-    fatal = "label-studio                     FATAL     Exited too quickly (process log may have details)"
-    assert info.given_up(fatal + "\n") == fatal
+# supervisorctl status's lines as supervisor 4.3 prints them.
+FATAL = "label-studio                     FATAL     Exited too quickly (process log may have details)"
+
+
+def running(pid):
+    return "label-studio                     RUNNING   pid %d, uptime 0:00:05\n" % pid
+
+
+def test_a_program_supervisord_gave_up_on_ends_the_wait():
+    assert info.given_up([running(7), FATAL + "\n"]) == "supervisord gave up starting it (%s)" % FATAL
     for state in ("STARTING", "BACKOFF   Exited too quickly (process log may have details)",
                   "RUNNING   pid 123, uptime 0:00:05", "EXITED    Dec 01 06:00 AM", "STOPPED   Not started"):
-        assert info.given_up("label-studio                     " + state + "\n") is None
-    assert info.given_up("") is None
-    assert info.given_up("unix:///x/supervisor.sock no such file\n") is None
+        assert info.given_up(["label-studio                     " + state + "\n"]) is None
+    # supervisorctl itself failing says nothing about the program.
+    assert info.given_up(["unix:///x/supervisor.sock no such file\n"]) is None
+    assert info.given_up([""]) is None and info.given_up([]) is None
+    # FATAL earlier but starting again now (someone started it): the wait goes on.
+    assert info.given_up([FATAL, "label-studio                     STARTING\n"]) is None
+
+
+def test_a_program_restarted_again_and_again_ends_the_wait():
+    # Exits after its first seconds are not FATAL: supervisord restarts it for ever.
+    statuses = [running(10), running(10), running(11), running(12)]
+    assert info.given_up(statuses) is None  # two restarts
+    assert info.given_up(statuses + [running(13)]) == (
+        "it exited 3 times and supervisord keeps restarting it (%s)" % running(13).strip())
+    # The same process seen many times is one start.
+    assert info.given_up([running(10)] * 20) is None
 
 
 def test_last_line_of_a_log(tmp_path):
