@@ -104,7 +104,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.crontab_entries import (SPECIAL_TIMES, crontab_lines, crontab_text,
                                                   entry, entry_text, job_line, with_entry,
                                                   without_entry)
-from ansible.module_utils.label_studio_lock import LockBusy, crontab_lock
+from ansible.module_utils.label_studio_lock import LockError, crontab_lock
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -172,7 +172,7 @@ def main():
         try:
             with crontab_lock(module.params["lock_wait_seconds"]):
                 changed, before, after = edit(module, crontab)
-        except (LockBusy, OSError) as err:
+        except (LockError, OSError) as err:
             module.fail_json(msg="%s: %s" % (name, err))
     result = dict(changed=changed, line=entry(after, name))
     if module._diff:

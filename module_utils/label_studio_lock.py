@@ -16,7 +16,11 @@ import time
 from contextlib import contextmanager
 
 
-class LockBusy(RuntimeError):
+class LockError(RuntimeError):
+    """The lock could not be taken; the message says why."""
+
+
+class LockBusy(LockError):
     """Someone else held the lock for longer than we were willing to wait."""
 
 
@@ -24,7 +28,7 @@ class LockBusy(RuntimeError):
 def exclusive_lock(path, wait_seconds, busy_message, poll_seconds=0.2):
     """Hold an exclusive flock on `path` (created 0600, its directory 0700). The kernel releases
     it when the holder dies, so a killed run never leaves a stale lock behind. Raises
-    LockBusy(busy_message) after waiting `wait_seconds`."""
+    LockBusy(busy_message) after waiting `wait_seconds`, LockError when flock itself fails."""
     folder = os.path.dirname(path)
     if folder and not os.path.isdir(folder):
         os.makedirs(folder, 0o700)
@@ -38,7 +42,7 @@ def exclusive_lock(path, wait_seconds, busy_message, poll_seconds=0.2):
             except (IOError, OSError) as err:
                 if err.errno not in (errno.EAGAIN, errno.EACCES):
                     # Not someone else's lock: e.g. ENOLCK on a home dir mounted without locking.
-                    raise RuntimeError("cannot lock %s: %s" % (path, err))
+                    raise LockError("cannot lock %s: %s" % (path, err))
                 if time.monotonic() > deadline:
                     raise LockBusy(busy_message)
                 time.sleep(poll_seconds)

@@ -5,7 +5,7 @@ import contextlib
 import os
 
 from .errors import NodeError
-from .label_studio_lock import LockBusy, exclusive_lock
+from .label_studio_lock import LockError, exclusive_lock
 
 
 def lock_path(state_dir: str) -> str:
@@ -18,5 +18,5 @@ def instance_lock(path: str, timeout: float):
         with exclusive_lock(path, timeout, f"another backup or restore of this instance holds {path}",
                             poll_seconds=1):
             yield
-    except LockBusy as err:
+    except LockError as err:  # busy, or flock itself failed
         raise NodeError(str(err)) from err
