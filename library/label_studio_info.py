@@ -12,10 +12,11 @@ description:
   - Every call the playbooks make to Label Studio goes through the project's client
     (module_utils/label_studio_client.py), which bypasses proxies from the environment and sends
     nothing until the listener on the port is known to belong to the deploying account (its owner
-    uid in /proc/net/tcp and tcp6). This module gives the playbooks those calls.
+    uid, from the kernel's sock_diag or /proc/net/tcp and tcp6). This module gives the playbooks
+    those calls.
   - O(query=port) asks only the kernel who listens on the port and sends nothing at all.
   - O(query=health) waits until C(/health) answers C(UP); it sends no token for that. Where the
-    listener's owner cannot be seen (no /proc/net/tcp, e.g. a macOS controller probing a tunnel) it
+    listener's owner cannot be seen (not Linux, e.g. a macOS controller probing a tunnel) it
     goes ahead unchecked, as nothing secret is sent; every query that sends the token refuses
     instead. Given the API token, it then also says whether the token is accepted, as
     O(query=whoami) does (one module run for both, as deploy asks after every start).

@@ -114,7 +114,7 @@ class LabelStudioClient:
     def __init__(self, url, token, timeout=600, wait_seconds=60):
         self.url = url.rstrip("/")
         # None: only unauthenticated calls (/health). Where the listener's owner cannot be seen
-        # (no /proc/net/tcp), such calls go ahead; calls that carry the token are refused.
+        # (not Linux), such calls go ahead; calls that carry the token are refused.
         self._token = token
         self.timeout = timeout
         # Retry refused connections this long: the server may be restarting (handler, cron).
