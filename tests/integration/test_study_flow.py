@@ -319,7 +319,7 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
     """Peer check on format: the CSV tables export.yml wrote, read back from disk, hold what Label
     Studio's own CLI JSON_MIN export shows (where JSON_MIN can show it: no skipped annotations,
     no drafts count)."""
-    from ansible.module_utils.annotation_table import user_emails
+    # Built apart from the merge: nothing of module_utils/annotation_table.py or table_files.py.
     from support.annotation_compare import controls_from_label_config, tables_from_json_min
     out = study.work / "exports"
     if not (out / f"{DATE}-annotations.csv").exists():  # this test run alone (-k)
@@ -330,7 +330,7 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
             name, value = line.split("=", 1)
             env[name] = value.strip("'")
     controls = controls_from_label_config((EXAMPLE / "label-config.xml").read_text())
-    emails = user_emails(study.api("GET", "/api/users/"))
+    emails = {user["id"]: user["email"] for user in study.api("GET", "/api/users/")}
     cli_exports = []
     for name in ("annotator1", "annotator2"):
         pid = projects(study)[f"RRS: {name}"]
@@ -340,14 +340,18 @@ def test_merged_table_matches_label_studios_own_cli_export(study, annotated, tmp
         cli_exports.append((name, json.loads(cli_file.read_text())))
     rows, unannotated = tables_from_json_min(cli_exports, controls, emails)
 
-    from ansible.module_utils.table_files import csv_cell
-
     # JSON_MIN has neither the text a result is on nor the region's id: compared without them.
     json_min_lacks = ("to_name", "region_id")
 
-    def as_written(table):  # the CSV's view of a value: text (formulas neutralized), empty for none
-        return [{k: "" if v is None else str(csv_cell(v)) for k, v in row.items() if k not in json_min_lacks}
-                for row in table]
+    def csv_text(value):  # README: text a spreadsheet would run as a formula gets a leading "'"
+        if value is None:
+            return ""
+        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
+        return str(value)
+
+    def as_written(table):  # the CSV's view of each value
+        return [{k: csv_text(v) for k, v in row.items() if k not in json_min_lacks} for row in table]
 
     written = [{k: v for k, v in r.items() if k not in json_min_lacks}
                for r in read_csv(out / f"{DATE}-annotations.csv") if r["kind"] != "skipped"]
