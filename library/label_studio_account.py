@@ -20,13 +20,13 @@ description:
     where that command is missing or its answer does not parse does this module run.
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
+extends_documentation_fragment:
+  - check_and_diff
 options: {}
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing) when in diff mode.
     support: none
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.

@@ -22,6 +22,8 @@ description:
     line changes (or the crontab lacks its last line end, which cron needs).
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
+extends_documentation_fragment:
+  - check_and_diff
 options:
   name:
     description: "The line's name (its marker line is C(#Ansible: NAME))."
@@ -67,10 +69,8 @@ options:
     default: 120
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing) when in diff mode.
     support: full
     details: The named line before and after, not the rest of the crontab.
 seealso:

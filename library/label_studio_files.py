@@ -23,6 +23,8 @@ description:
     node the module runs there.
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
+extends_documentation_fragment:
+  - check_and_diff
 options:
   dirs:
     description: Directories that must exist with O(dirs[].mode).
@@ -74,10 +76,8 @@ options:
     default: []
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing) when in diff mode.
     support: full
     details: One diff per changed path; a secret file's text is never shown.
 notes:

@@ -28,6 +28,7 @@ description:
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
+  - check_and_diff
   - label_studio_connection
 options:
   query:
@@ -57,11 +58,9 @@ notes:
     and O(query=users), and optional for O(query=health).
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Nothing is written in check mode; O(query=users) reports whether O(dest) would change.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: none
 """
 

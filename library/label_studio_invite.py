@@ -18,6 +18,7 @@ description:
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
+  - check_and_diff
   - label_studio_connection
 options:
   rotate:
@@ -26,11 +27,9 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: In check mode O(rotate=true) reports a change and returns the current link.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: partial
     details: The diff only says that the link is reset; the token is never shown.
 notes:

@@ -29,6 +29,7 @@ description:
 version_added: "1.0.0"
 author: Label Studio study automation (@label-studio-study)
 extends_documentation_fragment:
+  - check_and_diff
   - label_studio_connection
   - study_key
 options:
@@ -110,10 +111,8 @@ options:
     default: 5000
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: full
 """
 
