@@ -33,10 +33,11 @@ def label_studio_pids(inst) -> list[int]:
 
 @pytest.fixture(scope="module")
 def deployed(make_instance):
-    """A fresh instance, deployed while every process's argv is watched for the password."""
+    """A fresh instance, deployed while every process's argv is watched for the password; at
+    -vvv, where Ansible shows every task's arguments and result (a missing no_log would show)."""
     inst = make_instance(label_studio_admin_password=ADMIN_PASSWORD)
     with watch_cmdlines() as seen:
-        run = inst.deploy()
+        run = inst.deploy(extra_args=["-vvv"])
     run.assert_ok()
     inst.first_run = run
     inst.argv_hits = [cmd for cmd in seen if ADMIN_PASSWORD.encode() in cmd]
@@ -121,7 +122,7 @@ def test_restarted_service_does_not_carry_the_admin_password(deployed):
 
 def test_admin_password_never_leaks(deployed):
     assert deployed.argv_hits == [], "admin password seen in a process's argv"
-    assert ADMIN_PASSWORD not in deployed.first_run.output
+    assert ADMIN_PASSWORD not in unfolded(deployed.first_run.output)
     for log in (deployed.data_dir / "logs").iterdir():
         assert ADMIN_PASSWORD.encode() not in log.read_bytes(), log
     # The admin logs in through the login form with the password deploy was given: it really is
@@ -136,7 +137,10 @@ def test_admin_password_never_leaks(deployed):
 def test_second_run_and_check_mode_change_nothing(deployed):
     before = files_state(deployed.credentials_dir, deployed.state_dir)
     rerun = deployed.deploy().assert_unchanged()
-    deployed.deploy(check=True, diff=True).assert_unchanged()
+    preview = deployed.deploy(check=True, diff=True, extra_args=["-vvv"]).assert_unchanged()
+    # The diff of the secret files and -vvv's arguments and results show no secret either.
+    for secret in (ADMIN_PASSWORD, deployed.token):
+        assert secret not in unfolded(preview.output) and secret not in unfolded(rerun.output)
     # Not only changed=0: no credential and no file of the service written again either.
     assert_untouched(before, deployed.credentials_dir, deployed.state_dir)
     # Unchanged is not enough: a write task the probe should have found as wanted still costs two

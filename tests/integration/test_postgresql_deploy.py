@@ -26,9 +26,10 @@ def deploy_ahead(make_node_instance):
 
 def deploy_how(inst):
     """The first deploy, every argv on the machine seen meanwhile kept (the password is
-    generated during it, so unknown before; other processes never have it)."""
+    generated during it, so unknown before; other processes never have it); at -vvv, where
+    Ansible shows every task's arguments and result."""
     with watch_cmdlines() as seen:
-        run = inst.deploy()
+        run = inst.deploy(extra_args=["-vvv"])
     inst.argv_seen = seen
     return run
 
