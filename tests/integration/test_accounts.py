@@ -156,6 +156,9 @@ def test_rotating_the_invite_link(deployed):
 
 def test_bad_annotator_entries_fail_before_any_write(deployed):
     users = deployed.api("GET", "/api/users/")
+    # Nothing on disk either: no password file for the good entry before the bad one (x1), none
+    # outside the annotators' dir for '../x4', no state file rewritten.
+    files = files_state(deployed.credentials_dir, deployed.state_dir)
     for bad, message in (
             ([{"name": "x1", "email": "x1@example.org"}, {"name": "x2", "email": "X1@example.org"}],
              "item 5 (x2): has the same email as item 4"),
@@ -167,6 +170,7 @@ def test_bad_annotator_entries_fail_before_any_write(deployed):
         assert run.returncode != 0 and message in flat, run.output[-3000:]
         assert "example.org" not in flat  # messages name the entry, never its email (issue 13)
         assert deployed.api("GET", "/api/users/") == users
+        assert_untouched(files, deployed.credentials_dir, deployed.state_dir)
     assert not any(p["title"].startswith("RRS: x")
                    for p in deployed.api("GET", "/api/projects/?page_size=100")["results"])
 
@@ -234,9 +238,16 @@ def test_module_undoes_the_account_when_the_password_cannot_be_set(deployed, tmp
 def test_module_refuses_two_accounts_for_one_email(deployed):
     deployed.api("POST", "/api/users/", {"email": "Dup@example.org", "username": "dup1"})
     deployed.api("POST", "/api/users/", {"email": "dup@example.org", "username": "dup2"})
+    def accounts():  # who exists, by what name (not last_activity: the module's calls move it)
+        return sorted((u["id"], u["email"], u["username"]) for u in deployed.api("GET", "/api/users/"))
+    users = accounts()
     res = run_module("label_studio_user", user_args(deployed, "DUP@example.org", password="Pw-dup-xx"))
     assert res["failed"] and "2 accounts use the email (compared case-insensitively; ids" in res["msg"]
     assert "dup@example.org" not in res["msg"].lower()
+    # Refused before acting: no account added or changed, neither got the password.
+    assert accounts() == users and not res["changed"]
+    for email in ("Dup@example.org", "dup@example.org", "DUP@example.org"):
+        assert login(deployed.url, email, "Pw-dup-xx") is None
 
 
 def test_invite_module_check_mode_does_not_rotate(deployed):

@@ -97,12 +97,20 @@ def manifest_of(archive: Path) -> dict:
 
 
 def data_dir_fingerprint(inst) -> dict:
-    """Names of everything under the data dir and the database's checksum."""
+    """Everything under the data dir but the logs: names, and each file's checksum and mtime
+    (the database's checksum only: the running server may touch its file without a change)."""
     db = inst.data_dir / "label_studio.sqlite3"
-    return {"files": sorted(str(p.relative_to(inst.data_dir)) for p in inst.data_dir.rglob("*")
-                            if "logs" not in p.parts),
-            "db_sha256": hashlib.sha256(db.read_bytes()).hexdigest(),
-            "siblings": sorted(p.name for p in inst.data_dir.parent.iterdir())}
+    files = {}
+    for path in sorted(inst.data_dir.rglob("*")):
+        name = str(path.relative_to(inst.data_dir))
+        if "logs" in path.relative_to(inst.data_dir).parts:
+            continue
+        if path.is_file() and not path.is_symlink():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            files[name] = digest if path == db else (digest, path.stat().st_mtime_ns)
+        else:
+            files[name] = "dir" if path.is_dir() else "other"
+    return {"files": files, "siblings": sorted(p.name for p in inst.data_dir.parent.iterdir())}
 
 
 def untouched_state(inst) -> dict:

@@ -224,6 +224,8 @@ def test_external_server_on_a_db_host(db_host, db_host_runs):
     assert not inst.data_dir.exists()
     # Not even the generated secrets (admin password, token, SECRET_KEY) on the controller.
     assert not inst.credentials_dir.exists(), sorted(p.name for p in inst.credentials_dir.iterdir())
+    # Nor the service's files (service.env would hold SECRET_KEY) in the state dir.
+    assert not inst.state_dir.exists(), sorted(p.name for p in inst.state_dir.rglob("*"))
 
     inst.credentials_dir.mkdir(mode=0o700, exist_ok=True)
     secret = inst.credentials_dir / "postgresql_password"
