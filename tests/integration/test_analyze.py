@@ -232,7 +232,9 @@ def test_a_rerun_changes_nothing_and_a_wrong_batch_fails_clearly(analysis):
 
 
 def test_the_report_opens_offline_in_chromium(analysis):
-    sync_api = pytest.importorskip("playwright.sync_api")
+    # Imported here, not skipped when missing: tests/requirements.txt installs it (as for
+    # test_browser.py), so a missing playwright fails this test rather than hide it.
+    from playwright import sync_api
     page_path = analysis["dir"] / "report.html"
     requests: list[str] = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

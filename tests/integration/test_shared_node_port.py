@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
 from support.files import assert_untouched, files_state
 from support.modules import run_module
-from support.net import free_port, listening_addresses
+from support.net import free_port, listening_addresses, tcp_listening_ports_of
 from support.other_account import as_other_account, other_account
 from support.playbook import REPO
 from support.recorder import Recorder
@@ -96,13 +99,49 @@ def test_the_launcher_fails_rather_than_move_to_another_port(stopped, impostor):
     """The race deploy's own check cannot close: the port is taken between the check and the bind."""
     launcher = stopped.state_dir / "launch-label-studio"
     assert launcher.exists(), "no launcher: label-studio start would move to the next free port"
-    proc = subprocess.run([str(stopped.state_dir / "with-service-env"), str(stopped.env_dir / "bin/python"),
-                           str(launcher), "start", "--no-browser", "--internal-host", "127.0.0.1",
-                           "--port", str(stopped.port)],
-                          cwd=stopped.data_dir, capture_output=True, text=True, timeout=1800)
-    assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "already in use" in proc.stdout + proc.stderr
-    assert not listening_addresses(stopped.port + 1)
+    # Watched while it runs: a launcher that moved to another port would listen there (and
+    # never exit), so every listening socket of its processes is looked for until it exits.
+    with tempfile.TemporaryFile("w+") as output:
+        proc = subprocess.Popen([str(stopped.state_dir / "with-service-env"), str(stopped.env_dir / "bin/python"),
+                                 str(launcher), "start", "--no-browser", "--internal-host", "127.0.0.1",
+                                 "--port", str(stopped.port)],
+                                cwd=stopped.data_dir, stdout=output, stderr=subprocess.STDOUT, text=True)
+        listened, deadline = set(), time.monotonic() + 900
+        try:
+            while proc.poll() is None and not listened and time.monotonic() < deadline:
+                for pid in process_tree(proc.pid):
+                    listened.update(tcp_listening_ports_of_if_alive(pid))
+                time.sleep(0.2)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        output.seek(0)
+        text = output.read()
+    assert not listened, f"the launcher listened on port(s) {sorted(listened)} instead of failing"
+    assert proc.returncode != 0, text[-3000:]
+    assert "already in use" in text
+
+
+def process_tree(root: int) -> set[int]:
+    """root and its descendants (the /proc/PID/task/*/children lists)."""
+    pids, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        pids.add(pid)
+        for children in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in children.read_text().split())
+            except OSError:
+                pass  # the thread or process is gone
+    return pids
+
+
+def tcp_listening_ports_of_if_alive(pid: int) -> list[int]:
+    try:
+        return tcp_listening_ports_of(pid)
+    except OSError:  # it exited meanwhile
+        return []
 
 
 def test_proxies_from_the_environment_receive_nothing(server, tmp_path):
