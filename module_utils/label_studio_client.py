@@ -233,8 +233,7 @@ class LabelStudioClient:
 
     # -- tasks -----------------------------------------------------------------------------
     def import_tasks(self, project_id, tasks):
-        return self.request("POST", "/api/projects/%d/import" % project_id,
-                            params={"return_task_ids": "true"}, body=tasks)
+        return self.request("POST", "/api/projects/%d/import" % project_id, body=tasks)
 
     def list_tasks(self, project_id, page_size=1000):
         """Every task of a project as {id, data, total_annotations, cancelled_annotations}."""
