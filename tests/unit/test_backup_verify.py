@@ -126,10 +126,12 @@ def test_missing_and_unlisted_members_fail(good):
 
 def test_unsafe_names_are_refused(good):
     tmp_path, members = good
-    path = _pack(tmp_path, {**members, "media/../../evil": b"x"}, name="evil.tar.gz")
+    # Not under media/: verify extracts such a member (it could be the database), so an unsafe
+    # name would land two levels up from its temp dir (.verify-*, in tmp_path): tmp_path/evil.
+    path = _pack(tmp_path, {**members, "x/../../evil": b"x"}, name="evil.tar.gz")
     with pytest.raises(backup.BackupError, match="unsafe member name"):
         _verify(path, tmp_path)
-    assert not (tmp_path.parent / "evil").exists()
+    assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()
     for name in ("/etc/passwd", "a/../b", "", "./a", "a//b", "a\\b"):
         assert not backup.safe_member_name(name)
     assert backup.safe_member_name("media/upload/1/a b.txt")

@@ -248,6 +248,41 @@ def test_no_role_touches_another_roles_private_names():
     assert not wrong, "\n".join(wrong)
 
 
+def handed_vars():
+    """(caller file, role called, names of the vars handed to it): include_role/import_role
+    tasks in roles and playbooks, and playbooks' roles: entries (vars: or inline keys)."""
+    for role in role_names():
+        for path in task_files(role):
+            for task in walk_tasks(load(path)):
+                target = role_includes(task)
+                if target:
+                    yield str(path.relative_to(REPO)), target[0], set((task.get("vars") or {}).keys())
+    for path in PLAYBOOKS:
+        for play in plays(path):
+            for entry in play.get("roles", []) or []:
+                if isinstance(entry, dict):
+                    inline = set(entry) - {"role", "name", "vars", "tags", "when", "become"}
+                    yield str(path.relative_to(REPO)), entry["role"], set((entry.get("vars") or {}).keys()) | inline
+            for task in play_tasks(play):
+                target = role_includes(task)
+                if target:
+                    yield str(path.relative_to(REPO)), target[0], set((task.get("vars") or {}).keys())
+
+
+def test_no_role_is_handed_its_own_private_names():
+    """The other half of "nor sets them": the vars a caller hands to a role (which
+    test_no_role_touches_another_roles_private_names leaves out as the callee's inputs) are
+    the callee's public names, never one of its underscore names."""
+    calls_seen = 0
+    wrong = []
+    for where, role, names in handed_vars():
+        calls_seen += 1
+        for name in sorted(names & owned(role)):
+            wrong.append(f"{where}: hands {role} its private {name}")
+    assert calls_seen > 10, "no role calls found: the test looks in the wrong place"
+    assert not wrong, "\n".join(wrong)
+
+
 def test_roles_notify_only_their_own_handlers():
     wrong = []
     for role in role_names():

@@ -21,12 +21,28 @@ IMPORTED_BY = {("label_studio_service", "supervise"): ("label_studio_service", "
                ("label_studio_backup", "schedule"): ("label_studio_backup", "install")}
 
 
-def includes_scheduler(path: Path) -> bool:
-    for task in yaml.safe_load(path.read_text()) or []:
-        args = task.get("ansible.builtin.include_role") or {}
-        if args.get("name") == "label_studio_instance" and args.get("tasks_from") == "scheduler":
-            return True
-    return False
+def is_scheduler_include(task: dict) -> bool:
+    args = task.get("ansible.builtin.include_role") or {}
+    return args.get("name") == "label_studio_instance" and args.get("tasks_from") == "scheduler"
+
+
+def imported_files(task: dict) -> list:
+    """The task file names a task imports or includes (one level)."""
+    return [Path(task[key] if isinstance(task[key], str) else task[key]["file"]).stem
+            for key in ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks") if key in task]
+
+
+def scheduler_runs_before_the_facts_are_read(role: str, entry: str) -> bool:
+    """The entry point's first top-level task that runs the scheduler comes before every task
+    that reads the facts, or imports a task file that does (IMPORTED_BY)."""
+    tasks = yaml.safe_load((ROLES / role / "tasks" / f"{entry}.yml").read_text()) or []
+    first = next((i for i, task in enumerate(tasks) if is_scheduler_include(task)), None)
+    if first is None:
+        return False
+    readers = [i for i, task in enumerate(tasks)
+               if any(fact in yaml.safe_dump(task) for fact in FACTS)
+               or any(IMPORTED_BY.get((role, name)) == (role, entry) for name in imported_files(task))]
+    return all(first < i for i in readers)
 
 
 INCLUDE_ROLE = ("ansible.builtin.include_role", "ansible.builtin.import_role")
@@ -96,5 +112,9 @@ def test_entry_points_that_read_the_facts_run_the_scheduler_first():
                and p.parts[-3] != "label_studio_instance"}
     assert readers, "no task file reads the facts: the test looks in the wrong place"
     assert {IMPORTED_BY.get(r, r) for r in readers} <= RUNS_SCHEDULER
+    # The imports IMPORTED_BY relies on are there (one level, at the entry point's top).
+    for (role, name), (_role, entry) in IMPORTED_BY.items():
+        tasks = yaml.safe_load((ROLES / role / "tasks" / f"{entry}.yml").read_text()) or []
+        assert any(name in imported_files(task) for task in tasks), f"{entry}.yml does not import {name}"
     for role, entry in sorted(RUNS_SCHEDULER):
-        assert includes_scheduler(ROLES / role / "tasks" / f"{entry}.yml"), (role, entry)
+        assert scheduler_runs_before_the_facts_are_read(role, entry), (role, entry)
