@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,6 +21,7 @@ from support.modules import run_module
 from support.net import free_port, listening_addresses, tcp_listening_ports_of
 from support.other_account import as_other_account, other_account
 from support.playbook import REPO
+from support.processes import descendants
 from support.recorder import Recorder
 
 EXAMPLE = REPO / "files/study"
@@ -109,8 +109,11 @@ def test_the_launcher_fails_rather_than_move_to_another_port(stopped, impostor):
         listened, deadline = set(), time.monotonic() + 900
         try:
             while proc.poll() is None and not listened and time.monotonic() < deadline:
-                for pid in process_tree(proc.pid):
-                    listened.update(tcp_listening_ports_of_if_alive(pid))
+                for pid in [proc.pid, *descendants(proc.pid)]:
+                    try:
+                        listened.update(tcp_listening_ports_of(pid))
+                    except OSError:  # it exited meanwhile
+                        pass
                 time.sleep(0.2)
         finally:
             if proc.poll() is None:
@@ -121,27 +124,6 @@ def test_the_launcher_fails_rather_than_move_to_another_port(stopped, impostor):
     assert not listened, f"the launcher listened on port(s) {sorted(listened)} instead of failing"
     assert proc.returncode != 0, text[-3000:]
     assert "already in use" in text
-
-
-def process_tree(root: int) -> set[int]:
-    """root and its descendants (the /proc/PID/task/*/children lists)."""
-    pids, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        pids.add(pid)
-        for children in Path(f"/proc/{pid}/task").glob("*/children"):
-            try:
-                todo.extend(int(child) for child in children.read_text().split())
-            except OSError:
-                pass  # the thread or process is gone
-    return pids
-
-
-def tcp_listening_ports_of_if_alive(pid: int) -> list[int]:
-    try:
-        return tcp_listening_ports_of(pid)
-    except OSError:  # it exited meanwhile
-        return []
 
 
 def test_proxies_from_the_environment_receive_nothing(server, tmp_path):

@@ -156,26 +156,36 @@ def handlers(role: str) -> set[str]:
 
 
 def calls():
-    """(caller, caller file, role, entry point): caller is a role name or 'playbook'."""
+    """(caller, caller file, role, entry point, names of the vars handed to it): caller is a role
+    name or 'playbook'; the vars are those of the include/import task, a meta dependency or a
+    playbook's roles: entry (its vars: and inline keys)."""
     for role in role_names():
         meta = ROLES / role / "meta" / "main.yml"
         for dep in (load(meta) or {}).get("dependencies", []) if meta.is_file() else []:
             name = dep["role"] if isinstance(dep, dict) else dep
-            yield role, str(meta.relative_to(REPO)), name, "main"
+            yield role, str(meta.relative_to(REPO)), name, "main", entry_vars(dep)
         for path in task_files(role):
             for task in walk_tasks(load(path)):
                 target = role_includes(task)
                 if target:
-                    yield role, str(path.relative_to(REPO)), *target
+                    yield role, str(path.relative_to(REPO)), *target, set((task.get("vars") or {}).keys())
     for path in PLAYBOOKS:
         for play in plays(path):
             for entry in play.get("roles", []) or []:
                 name = entry["role"] if isinstance(entry, dict) else entry
-                yield "playbook", str(path.relative_to(REPO)), name, "main"
+                yield "playbook", str(path.relative_to(REPO)), name, "main", entry_vars(entry)
             for task in play_tasks(play):
                 target = role_includes(task)
                 if target:
-                    yield "playbook", str(path.relative_to(REPO)), *target
+                    yield "playbook", str(path.relative_to(REPO)), *target, set((task.get("vars") or {}).keys())
+
+
+def entry_vars(entry) -> set[str]:
+    """The vars a roles: entry or meta dependency hands on: its vars: and its inline keys."""
+    if not isinstance(entry, dict):
+        return set()
+    inline = set(entry) - {"role", "name", "vars", "tags", "when", "become"}
+    return set((entry.get("vars") or {}).keys()) | inline
 
 
 def test_every_entry_point_is_a_task_file():
@@ -187,7 +197,7 @@ def test_every_entry_point_is_a_task_file():
 
 def test_roles_and_playbooks_call_only_declared_entry_points():
     wrong = []
-    for caller, where, role, entry in calls():
+    for caller, where, role, entry, _vars in calls():
         if caller == role:
             continue
         if not (ROLES / role).is_dir():
@@ -248,34 +258,13 @@ def test_no_role_touches_another_roles_private_names():
     assert not wrong, "\n".join(wrong)
 
 
-def handed_vars():
-    """(caller file, role called, names of the vars handed to it): include_role/import_role
-    tasks in roles and playbooks, and playbooks' roles: entries (vars: or inline keys)."""
-    for role in role_names():
-        for path in task_files(role):
-            for task in walk_tasks(load(path)):
-                target = role_includes(task)
-                if target:
-                    yield str(path.relative_to(REPO)), target[0], set((task.get("vars") or {}).keys())
-    for path in PLAYBOOKS:
-        for play in plays(path):
-            for entry in play.get("roles", []) or []:
-                if isinstance(entry, dict):
-                    inline = set(entry) - {"role", "name", "vars", "tags", "when", "become"}
-                    yield str(path.relative_to(REPO)), entry["role"], set((entry.get("vars") or {}).keys()) | inline
-            for task in play_tasks(play):
-                target = role_includes(task)
-                if target:
-                    yield str(path.relative_to(REPO)), target[0], set((task.get("vars") or {}).keys())
-
-
 def test_no_role_is_handed_its_own_private_names():
     """The other half of "nor sets them": the vars a caller hands to a role (which
     test_no_role_touches_another_roles_private_names leaves out as the callee's inputs) are
     the callee's public names, never one of its underscore names."""
     calls_seen = 0
     wrong = []
-    for where, role, names in handed_vars():
+    for _caller, where, role, _entry, names in calls():
         calls_seen += 1
         for name in sorted(names & owned(role)):
             wrong.append(f"{where}: hands {role} its private {name}")
@@ -298,7 +287,7 @@ def test_roles_notify_only_their_own_handlers():
 
 def test_role_graph_has_no_cycle():
     graph: dict[str, set[str]] = {role: set() for role in role_names()}
-    for caller, _where, role, _entry in calls():
+    for caller, _where, role, _entry, _vars in calls():
         if caller != "playbook" and caller != role:
             graph[caller].add(role)
     state: dict[str, str] = {}
